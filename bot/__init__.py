@@ -1,0 +1,1 @@
+"""Jamie's chat-ops side: the incident domain, commands, transports, storage, scheduling."""

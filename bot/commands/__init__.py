@@ -1,0 +1,1 @@
+"""The one command language every transport speaks: parse, authorise, handle, reply."""

@@ -1,0 +1,1 @@
+"""The incident domain: free of any chat platform, database or model library."""

@@ -1,0 +1,1 @@
+"""Outgoing messages: the transactional outbox and the dispatcher that delivers it."""

@@ -1,0 +1,78 @@
+"""Writing to the outbox inside the caller's transaction, de-duplicated by key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.people import ConversationRef
+from bot.storage.models import ConversationRow, OutboxRow
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """What a transport receives: text in the conversation's language, plus structure."""
+
+    outbox_id: int
+    kind: str
+    text: str
+    incident_number: int | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+async def conversation_row(
+    session: AsyncSession, ref: ConversationRef, *, now: datetime, language: str | None = None
+) -> ConversationRow:
+    """The conversation's row, created on first sight (safe under concurrent creation)."""
+    values = {
+        "transport": ref.transport.value,
+        "address": ref.address,
+        "language": language,
+        "created_at": now,
+    }
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(ConversationRow).values(**values).on_conflict_do_nothing())
+    found = await session.scalar(
+        select(ConversationRow).where(
+            ConversationRow.transport == ref.transport.value,
+            ConversationRow.address == ref.address,
+        )
+    )
+    assert found is not None
+    return found
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedupe_key: str,
+    conversation_id: int,
+    incident_id: int | None,
+    kind: str,
+    text: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Add a message unless one with the same key exists; True when added."""
+    values = {
+        "dedupe_key": dedupe_key,
+        "conversation_id": conversation_id,
+        "incident_id": incident_id,
+        "kind": kind,
+        "text": text,
+        "payload": payload or {},
+        "created_at": now,
+        "available_at": now,
+        "attempts": 0,
+    }
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,198 @@
+"""The shape of the plan file. Every field a person can get wrong is validated here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from bot.domain.enums import Role, Severity, Stage
+from bot.plan.durations import parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Channel(StrEnum):
+    """How a person is reached."""
+
+    CALL = "call"
+    SMS = "sms"
+    EMAIL = "email"
+    PAGING = "paging"
+    CHAT = "chat"
+    BROADCAST = "broadcast"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Targets(_Strict):
+    detection: Duration
+    response: Duration
+    mitigation: Duration | None = None
+    resolution: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Targets:
+        chain = [self.response, self.mitigation, self.resolution]
+        present = [d for d in chain if d is not None]
+        if present != sorted(present):
+            raise ValueError("targets must grow: response <= mitigation <= resolution")
+        return self
+
+    def for_stage(self, stage: Stage) -> timedelta | None:
+        value: timedelta | None = getattr(self, stage.value)
+        return value
+
+
+class EscalationStep(_Strict):
+    notify: list[str] = Field(min_length=1, description="contact or group keys")
+    after: Duration = timedelta(0)
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS])
+    note: str = ""
+
+
+class SeverityPolicy(_Strict):
+    name: str
+    label: dict[str, str] = Field(description="short label per language, e.g. pt-BR, en")
+    summary: dict[str, str]
+    scenarios: list[str] = Field(default_factory=list)
+    targets: Targets
+    escalation: list[EscalationStep] = Field(default_factory=list)
+    status_update_every: Duration | None = None
+    business_hours_only: bool = False
+
+
+class Cadence(_Strict):
+    """A stakeholder's recurring update while an incident of these severities is active."""
+
+    notify: list[str] = Field(min_length=1)
+    severities: list[Severity] = Field(min_length=1)
+    first_after: Duration = timedelta(0)
+    every: Duration
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS])
+    include_workarounds: bool = False
+    on_resolution: bool = True
+
+
+class Contact(_Strict):
+    name: str
+    role: str
+    phone: str | None = None
+    phone_secondary: str | None = None
+    email: str | None = None
+    language: str = "pt-BR"
+    response_time: Duration | None = None
+    availability: str = ""
+    escalates_for: str = ""
+
+
+class RegulatoryFlag(StrEnum):
+    PATIENT_SAFETY = "patient_safety"
+    PERSONAL_DATA_BREACH = "personal_data_breach"
+    MEDICAL_PRACTICE_FAILURE = "medical_practice_failure"
+
+
+class RegulatoryDeadline(_Strict):
+    authority: str
+    trigger: RegulatoryFlag
+    deadline: Duration
+    contact: str
+    description: dict[str, str]
+
+
+class Responder(_Strict):
+    """A person who may act on incidents, with the identities they use per transport."""
+
+    name: str
+    role: Role
+    language: str = "pt-BR"
+    identities: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Department(_Strict):
+    name: dict[str, str]
+    aliases: list[str] = Field(default_factory=list)
+    head: str | None = None
+
+
+class Playbook(_Strict):
+    trigger: str
+    severity: Severity
+    actions: list[str] = Field(min_length=1)
+
+
+class StatusUpdates(_Strict):
+    every: Duration = timedelta(minutes=5)
+
+
+class Plan(_Strict):
+    version: str
+    organisation: str
+    timezone: str = "America/Sao_Paulo"
+    default_language: str = "pt-BR"
+    severities: dict[Severity, SeverityPolicy]
+    status_updates: StatusUpdates = StatusUpdates()
+    contacts: dict[str, Contact]
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    departments: dict[str, Department] = Field(default_factory=dict)
+    cadences: list[Cadence] = Field(default_factory=list)
+    regulatory: dict[str, RegulatoryDeadline] = Field(default_factory=dict)
+    responders: dict[str, Responder] = Field(default_factory=dict)
+    playbooks: dict[str, Playbook] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        missing = [s.value for s in Severity if s not in self.severities]
+        if missing:
+            raise ValueError(f"severities: missing {', '.join(missing)}")
+        known = set(self.contacts) | set(self.groups)
+        for group, members in self.groups.items():
+            for member in members:
+                if member not in self.contacts:
+                    raise ValueError(f"groups.{group}: unknown contact {member!r}")
+        for sev, policy in self.severities.items():
+            for i, step in enumerate(policy.escalation):
+                for key in step.notify:
+                    if key not in known:
+                        raise ValueError(
+                            f"severities.{sev.value}.escalation.{i}.notify: unknown contact "
+                            f"or group {key!r}"
+                        )
+        for i, cadence in enumerate(self.cadences):
+            for key in cadence.notify:
+                if key not in known:
+                    raise ValueError(f"cadences.{i}.notify: unknown contact or group {key!r}")
+        for name, reg in self.regulatory.items():
+            if reg.contact not in self.contacts:
+                raise ValueError(f"regulatory.{name}.contact: unknown contact {reg.contact!r}")
+        for name, dept in self.departments.items():
+            if dept.head and dept.head not in self.contacts:
+                raise ValueError(f"departments.{name}.head: unknown contact {dept.head!r}")
+        return self
+
+    def policy(self, severity: Severity) -> SeverityPolicy:
+        return self.severities[severity]
+
+    def status_interval(self, severity: Severity) -> timedelta:
+        return self.severities[severity].status_update_every or self.status_updates.every
+
+    def expand(self, keys: list[str]) -> list[str]:
+        """Contact keys for a list of contact or group keys, in order, without repeats."""
+        seen: dict[str, None] = {}
+        for key in keys:
+            for member in self.groups.get(key, [key]):
+                seen.setdefault(member, None)
+        return list(seen)
+
+    def department_key(self, text: str) -> str | None:
+        """The department named by a key, alias or localised name (case-insensitive)."""
+        wanted = text.strip().casefold()
+        for key, dept in self.departments.items():
+            names = [key, *dept.aliases, *dept.name.values()]
+            if wanted in (n.casefold() for n in names):
+                return key
+        return None

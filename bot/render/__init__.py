@@ -1,0 +1,1 @@
+"""Plain-text rendering of incidents, clocks and timelines, per language and time zone."""

@@ -1,0 +1,1 @@
+"""Use cases: each is one transaction (state change, timeline entry, outbox rows)."""

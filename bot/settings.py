@@ -1,0 +1,69 @@
+"""Settings from the environment, validated once at start-up. Every variable is optional:
+the defaults run Jamie on embedded parts (SQLite, local Chroma index, console)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from bot.plan.durations import parse_duration
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A variable holds a value Jamie cannot use; the message names the variable and the fix."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    home: Path
+    database_url: str
+    plan_path: Path
+    knowledge_dir: Path
+    index_dir: Path
+    timezone: str = "America/Sao_Paulo"
+    language: str | None = None
+    status_interval: timedelta | None = None
+    sweep_seconds: float = 2.0
+    console_user: str = "local"
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. America/Sao_Paulo)") from exc
+        return value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("JAMIE_HOME", REPO_ROOT / "var")).expanduser().resolve()
+        values: dict[str, object] = {
+            "home": home,
+            "database_url": env.get("DATABASE_URL") or f"sqlite:///{home / 'jamie.db'}",
+            "plan_path": Path(env.get("JAMIE_PLAN", REPO_ROOT / "deploy" / "plan.yaml")),
+            "knowledge_dir": Path(env.get("JAMIE_KNOWLEDGE_DIR", REPO_ROOT / "knowledge")),
+            "index_dir": Path(env.get("JAMIE_INDEX_DIR", home / "chroma")),
+            "timezone": env.get("JAMIE_TIMEZONE", "America/Sao_Paulo"),
+            "language": env.get("JAMIE_LANGUAGE") or None,
+            "console_user": env.get("JAMIE_CONSOLE_USER") or env.get("USER") or "local",
+            "log_level": env.get("JAMIE_LOG_LEVEL", "INFO").upper(),
+        }
+        try:
+            if "JAMIE_STATUS_INTERVAL" in env:
+                values["status_interval"] = parse_duration(env["JAMIE_STATUS_INTERVAL"])
+            if "JAMIE_SWEEP_SECONDS" in env:
+                values["sweep_seconds"] = float(env["JAMIE_SWEEP_SECONDS"])
+            return cls.model_validate(values)
+        except ValueError as exc:
+            raise SettingsError(f"invalid setting: {exc}") from exc
