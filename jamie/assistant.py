@@ -27,7 +27,9 @@ class RunbookAssistant:
             found = self._index.search(question, k=self._k)
         return Answer(
             passages=tuple(
-                Citation(citation=p.citation, heading=p.heading, excerpt=p.text, language=p.language)
+                Citation(
+                    citation=p.citation, heading=p.heading, excerpt=p.text, language=p.language
+                )
                 for p in found
             )
         )

@@ -28,6 +28,7 @@ from bot.domain.errors import (
 from bot.domain.incident import Incident, format_ref
 from bot.domain.people import Actor, ConversationRef
 from bot.i18n import Catalog, normalise_language
+from bot.i18n.detect import guess_language
 from bot.plan import Plan
 from bot.plan.durations import format_duration
 from bot.render.text import Renderer
@@ -301,6 +302,8 @@ class CommandHandler:
         t = Catalog(language)
         if self.assistant is None:
             return Reply(t("ask.not_ready"), language, ok=False, command=cmd.name)
+        language = guess_language(cmd.text) or language
+        t = Catalog(language)
         try:
             answer = await self.assistant.ask(cmd.text, language=language)
         except AssistantUnavailable as exc:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, cast
 from rank_bm25 import BM25Okapi
 
 from jamie.knowledge.passage import Passage
-from jamie.knowledge.text import tokenize
+from jamie.knowledge.text import search_terms
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -56,7 +56,7 @@ class HybridRetriever:
                 self._ids, stored["documents"], stored["metadatas"], strict=True
             )
         }
-        self._bm25 = BM25Okapi([tokenize(self._entries[i].document) for i in self._ids])
+        self._bm25 = BM25Okapi([search_terms(self._entries[i].document) for i in self._ids])
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -75,7 +75,7 @@ class HybridRetriever:
         return [doc.id for doc, _ in hits if doc.id is not None and doc.id in self._entries]
 
     def _lexical_ranking(self, query: str, depth: int) -> list[str]:
-        tokens = tokenize(query)
+        tokens = search_terms(query)
         if not tokens:
             return []
         scores = cast(Sequence[float], self._bm25.get_scores(tokens))

@@ -14,7 +14,7 @@ from jamie.knowledge.chunking import (
 )
 from jamie.knowledge.passage import Passage
 from jamie.knowledge.safety import looks_like_injection
-from jamie.knowledge.text import slugify, tokenize
+from jamie.knowledge.text import search_terms, slugify, tokenize
 
 WriteRunbook = Callable[..., Path]
 
@@ -232,6 +232,22 @@ def test_tokens_are_lowercase_accent_folded_and_keep_short_codes() -> None:
     actual = tokenize("P0: notificação à ANVISA, RTO 5s, latência >100ms")
 
     assert actual == ["p0", "notificacao", "a", "anvisa", "rto", "5s", "latencia", "100ms"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "O que fazer quando o pool de conexões do banco esgota?",
+            ["fazer", "pool", "conexoes", "banco", "esgota"],
+        ),
+        ("What do we do in the first 2 minutes of a P0?", ["first", "2", "minutes", "p0"]),
+    ],
+)
+def test_search_terms_drop_english_and_portuguese_function_words(
+    text: str, expected: list[str]
+) -> None:
+    assert search_terms(text) == expected
 
 
 def test_find_runbooks_skips_hidden_folders_and_other_files(tmp_path: Path) -> None:

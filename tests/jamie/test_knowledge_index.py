@@ -46,11 +46,19 @@ When round-trip latency between the main hospital and the datacenter exceeds 100
 the MPLS link with traceroute and switch traffic to the backup link.
 """
 
+ON_CALL_PT = """\
+## Troca de plantão
+
+Para trocar o plantão com um colega, combine a troca com um dia de antecedência e registre a
+mudança na planilha da escala. O coordenador da equipe aprova a troca.
+"""
+
 P0_IMMEDIATE = "p0-response-protocol.md#p0-immediate-actions-0-2-minutes"
 ANPD = "regulatory.md#notify-the-anpd-within-72-hours"
 ANVISA = "regulatory.md#medical-device-incidents"
 POOL = "database-pool.md#connection-pool-exhausted"
 LATENCY = "network-latency.md#latency-above-100-ms-between-sites"
+ON_CALL = "escala-de-plantao.md#troca-de-plantao"
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +78,7 @@ def write_corpus(write_runbook: WriteRunbook) -> Path:
     write_runbook("p0-response-protocol.md", "P0 response protocol", P0)
     write_runbook("regulatory.md", "Regulatory notifications", REGULATORY)
     write_runbook("database-pool.md", "Database connection pool exhaustion", DATABASE)
+    write_runbook("escala-de-plantao.md", "Escala de plantão", ON_CALL_PT, language="pt")
     return write_runbook("network-latency.md", "Network latency between sites", NETWORK).parent
 
 
@@ -85,14 +94,16 @@ def index(tmp_path: Path) -> KnowledgeIndex:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeIndex]:
-    """One index over the four fixture runbooks (one topic per section), for read-only tests."""
+    """One index over the fixture runbooks (one topic per section), for read-only tests."""
     root = tmp_path_factory.mktemp("built")
     folder = root / "knowledge"
     folder.mkdir()
 
-    def write(name: str, title: str, body: str) -> Path:
+    def write(name: str, title: str, body: str, *, language: str = "en") -> Path:
         path = folder / name
-        path.write_text(f"---\ntitle: {title}\nlanguage: en\n---\n{body}", encoding="utf-8")
+        path.write_text(
+            f"---\ntitle: {title}\nlanguage: {language}\n---\n{body}", encoding="utf-8"
+        )
         return path
 
     write_corpus(write)
@@ -105,8 +116,8 @@ def test_first_build_adds_every_chunk(index: KnowledgeIndex, corpus: Path) -> No
     stats = index.build(corpus)
 
     actual = (stats.files, stats.chunks, stats.added, stats.updated, stats.removed)
-    assert actual == (4, 5, 5, 0, 0)
-    assert index.size == 5
+    assert actual == (5, 6, 6, 0, 0)
+    assert index.size == 6
     assert index.is_ready()
 
 
@@ -115,8 +126,8 @@ def test_second_build_without_changes_writes_nothing(index: KnowledgeIndex, corp
 
     stats = index.build(corpus)
 
-    assert (stats.chunks, stats.added, stats.updated, stats.removed) == (5, 0, 0, 0)
-    assert index.size == 5
+    assert (stats.chunks, stats.added, stats.updated, stats.removed) == (6, 0, 0, 0)
+    assert index.size == 6
 
 
 def test_editing_one_section_updates_only_its_chunk(index: KnowledgeIndex, corpus: Path) -> None:
@@ -139,7 +150,7 @@ def test_deleting_a_file_removes_its_chunks(index: KnowledgeIndex, corpus: Path)
 
     stats = index.build(corpus)
 
-    assert (stats.files, stats.added, stats.updated, stats.removed) == (3, 0, 0, 1)
+    assert (stats.files, stats.added, stats.updated, stats.removed) == (4, 0, 0, 1)
     results = index.search("latency above 100 ms between sites", k=5)
     assert "network-latency.md" not in {passage.source for passage in results}
 
@@ -153,7 +164,7 @@ def test_new_file_is_added_to_a_loaded_index(
 
     stats = index.build(corpus)
 
-    assert (stats.added, index.size) == (1, 6)
+    assert (stats.added, index.size) == (1, 7)
     assert index.search("DNS resolver is down", k=1)[0].citation == "dns.md#resolver-down"
 
 
@@ -174,6 +185,14 @@ def test_question_in_english_or_portuguese_finds_the_right_section_first(
     built: KnowledgeIndex, question: str, expected: str
 ) -> None:
     assert built.search(question, k=3)[0].citation == expected
+
+
+def test_portuguese_runbook_is_found_in_portuguese_and_keeps_its_language(
+    built: KnowledgeIndex,
+) -> None:
+    top = built.search("Como faço para trocar meu plantão com um colega?", k=1)[0]
+
+    assert (top.citation, top.language) == (ON_CALL, "pt")
 
 
 def test_exact_term_finds_the_only_section_that_names_it(built: KnowledgeIndex) -> None:
@@ -250,7 +269,7 @@ def test_rebuild_replaces_a_mismatched_index(
 
     stats = KnowledgeIndex(tmp_path / "index").build(corpus, rebuild=True)
 
-    assert (stats.added, stats.removed) == (5, 0)
+    assert (stats.added, stats.removed) == (6, 0)
     assert KnowledgeIndex(tmp_path / "index").search("ANVISA", k=1)[0].citation == ANVISA
 
 
@@ -291,7 +310,7 @@ def test_logs_name_runbooks_but_never_carry_their_text_or_the_question(
         index.search(question)
 
     messages = "\n".join(record.getMessage() for record in caplog.records)
-    assert "indexed 4 runbooks" in messages
+    assert "indexed 5 runbooks" in messages
     assert question not in messages
     assert "data protection officer" not in messages
 

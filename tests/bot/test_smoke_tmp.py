@@ -1,0 +1,2 @@
+async def test_smoke(app):
+    print(app.url)
