@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from starlette.routing import BaseRoute
 
 from bot.commands.directory import Directory
 from bot.commands.handler import CommandHandler
@@ -22,6 +23,8 @@ from bot.scheduling.status_updates import StatusUpdates
 from bot.service.incidents import IncidentService
 from bot.settings import Settings
 from bot.storage.db import make_engine, make_sessionmaker, migrate
+from bot.web.app import create_web_app
+from bot.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,8 @@ class Jamie:
             clock=utcnow,
             assistant=self.assistant,
         )
+        self.web_routes: list[BaseRoute] = []
+        self.web: WebServer | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -95,6 +100,14 @@ class Jamie:
         self._scheduler = scheduler
         log.info("jamie started (plan %s, db %s)", self.plan.version, self.engine.dialect.name)
 
+    async def start_web(self) -> WebServer:
+        """Serve health, metrics and the transports' routes (call after adding routes)."""
+        self.web = WebServer(
+            create_web_app(self), self.settings.http_host, self.settings.http_port
+        )
+        await self.web.start()
+        return self.web
+
     async def sweep(self) -> None:
         """The scheduled job: queue due status updates, then wake the dispatcher."""
         try:
@@ -104,6 +117,9 @@ class Jamie:
             log.exception("status sweep failed; the next sweep retries")
 
     async def stop(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None

@@ -43,7 +43,7 @@ def _configure_logging(settings: Settings, *, to_file: bool) -> None:
 # -- subcommands ------------------------------------------------------------------------------
 
 
-async def _run_console(settings: Settings, stream: TextIO) -> int:
+async def _run_console(settings: Settings, stream: TextIO, *, web: bool = False) -> int:
     from bot.app import Jamie
     from bot.i18n import Catalog
     from bot.transports.console import ConsoleChat, ConsoleOutput, ConsoleSender
@@ -52,6 +52,8 @@ async def _run_console(settings: Settings, stream: TextIO) -> int:
     output = ConsoleOutput(sys.stdout)
     app.add_sender(ConsoleSender(output, app.time, app.language, clock=_utcnow))
     async with app:
+        if web and settings.http_enabled:
+            await app.start_web()
         active = await app.service.list(active_only=True)
         greeting = Catalog(app.language)(
             "console.welcome", plan=app.plan.version, count=len(active)
@@ -84,6 +86,8 @@ async def _run_headless(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with app:
+        if settings.http_enabled:
+            await app.start_web()
         log.info("serving without a console; stop with SIGTERM or Ctrl-C")
         await stop.wait()
     return 0
@@ -93,7 +97,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     console = args.console or (not args.no_console and sys.stdin.isatty())
     _configure_logging(settings, to_file=console)
     if console:
-        return asyncio.run(_run_console(settings, sys.stdin))
+        return asyncio.run(_run_console(settings, sys.stdin, web=True))
     return asyncio.run(_run_headless(settings))
 
 

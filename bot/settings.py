@@ -33,6 +33,9 @@ class Settings(BaseModel):
     status_interval: timedelta | None = None
     sweep_seconds: float = 2.0
     console_user: str = "local"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    http_enabled: bool = True
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -58,10 +61,14 @@ class Settings(BaseModel):
             "language": env.get("JAMIE_LANGUAGE") or None,
             "console_user": env.get("JAMIE_CONSOLE_USER") or env.get("USER") or "local",
             "log_level": env.get("JAMIE_LOG_LEVEL", "INFO").upper(),
+            "http_host": env.get("JAMIE_HTTP_HOST", "127.0.0.1"),
+            "http_enabled": env.get("JAMIE_HTTP", "on").lower() not in {"0", "off", "no", "false"},
         }
         try:
             if "JAMIE_STATUS_INTERVAL" in env:
                 values["status_interval"] = parse_duration(env["JAMIE_STATUS_INTERVAL"])
+            if "JAMIE_HTTP_PORT" in env:
+                values["http_port"] = int(env["JAMIE_HTTP_PORT"])
             if "JAMIE_SWEEP_SECONDS" in env:
                 values["sweep_seconds"] = float(env["JAMIE_SWEEP_SECONDS"])
             return cls.model_validate(values)

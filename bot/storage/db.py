@@ -75,7 +75,7 @@ def _sync_engine(url: str) -> Engine:
     return engine
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "heads") -> None:
     """Bring the schema to `revision` (idempotent; safe to call at every start)."""
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))

@@ -1,0 +1,1 @@
+"""The HTTP side: one ASGI app for health, metrics and the transports' webhooks."""
