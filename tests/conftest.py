@@ -249,7 +249,7 @@ class App:
     handler: CommandHandler
 
 
-BuildApp = Callable[..., Awaitable[App]]
+BuildApp = Callable[[str], Awaitable[App]]
 
 
 @pytest.fixture(scope="session")
@@ -264,34 +264,37 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def build_app(plan: Plan, clock: FakeClock) -> AsyncIterator[BuildApp]:
-    """Builds an App for a URL (migrating it first); every engine is disposed at teardown.
-    Building twice over one URL is how a test restarts Jamie."""
+    """Builds an App for a URL (migrating it first) on the test's clock; every engine is
+    disposed at teardown. Building twice over one URL is how a test restarts Jamie."""
     engines: list[AsyncEngine] = []
 
-    async def build(url: str, *, app_clock: FakeClock | None = None) -> App:
+    async def build(url: str) -> App:
         migrate(url)
         engine = make_engine(url)
         engines.append(engine)
         sessions = make_sessionmaker(engine)
-        used_clock = app_clock or clock
         renderer = Renderer(plan, TimeFormat(TIMEZONE))
-        service = IncidentService(sessions, plan, renderer, clock=used_clock.now)
+        service = IncidentService(sessions, plan, renderer, clock=clock.now)
         directory = Directory(plan)
-        handler = CommandHandler(service, plan, renderer, directory, clock=used_clock.now)
-        return App(url, engine, sessions, plan, renderer, used_clock, service, directory, handler)
+        handler = CommandHandler(service, plan, renderer, directory, clock=clock.now)
+        return App(url, engine, sessions, plan, renderer, clock, service, directory, handler)
 
     yield build
     for engine in engines:
         await engine.dispose()
 
 
+# The URL comes first in these signatures so that its database outlives the engines that
+# build_app disposes at teardown (fixtures are torn down in reverse order of setup).
+
+
 @pytest.fixture
-async def app(build_app: BuildApp, db_url: str) -> App:
+async def app(db_url: str, build_app: BuildApp) -> App:
     """Jamie on SQLite and on PostgreSQL."""
     return await build_app(db_url)
 
 
 @pytest.fixture
-async def sqlite_app(build_app: BuildApp, sqlite_url: str) -> App:
+async def sqlite_app(sqlite_url: str, build_app: BuildApp) -> App:
     """Jamie on SQLite only, for tests whose subject is not the database."""
     return await build_app(sqlite_url)

