@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from bot.plan.durations import parse_duration
 
@@ -18,6 +18,56 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 class SettingsError(Exception):
     """A variable holds a value Jamie cannot use; the message names the variable and the fix."""
+
+
+class SlackSettings(BaseModel):
+    """Slack is on when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are both set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bot_token: SecretStr
+    signing_secret: SecretStr
+    digest_channel: str
+    mode: str = "http"  # "http" (POST /slack/events) or "socket" (Socket Mode, no ingress)
+    app_token: SecretStr | None = None
+    team_id: str | None = None  # None: the workspace the bot token belongs to
+    api_url: str = "https://slack.com/api/"
+    response_url_prefix: str = "https://hooks.slack.com/"
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        if value not in {"http", "socket"}:
+            raise ValueError(f"SLACK_MODE must be http or socket, not {value!r}")
+        return value
+
+
+def _slack_from_env(env: Mapping[str, str]) -> SlackSettings | None:
+    token, secret = env.get("SLACK_BOT_TOKEN"), env.get("SLACK_SIGNING_SECRET")
+    if not (token and secret):
+        return None
+    mode = env.get("SLACK_MODE", "http").lower()
+    digest = env.get("SLACK_DIGEST_CHANNEL", "").lstrip("#")
+    if not digest:
+        raise ValueError(
+            "SLACK_DIGEST_CHANNEL is required with Slack: the id of the channel where Jamie "
+            "announces new incidents (e.g. C0123ABCDEF)"
+        )
+    if mode == "socket" and not env.get("SLACK_APP_TOKEN", "").startswith("xapp-"):
+        raise ValueError("SLACK_MODE=socket needs SLACK_APP_TOKEN, an app-level token (xapp-…)")
+    values: dict[str, object] = {
+        "bot_token": token,
+        "signing_secret": secret,
+        "digest_channel": digest,
+        "mode": mode,
+        "app_token": env.get("SLACK_APP_TOKEN") or None,
+        "team_id": env.get("SLACK_TEAM_ID") or None,
+    }
+    if env.get("SLACK_API_URL"):
+        values["api_url"] = env["SLACK_API_URL"]
+    if env.get("SLACK_RESPONSE_URL_PREFIX"):
+        values["response_url_prefix"] = env["SLACK_RESPONSE_URL_PREFIX"]
+    return SlackSettings.model_validate(values)
 
 
 class Settings(BaseModel):
@@ -37,6 +87,7 @@ class Settings(BaseModel):
     http_port: int = 8080
     http_enabled: bool = True
     log_level: str = "INFO"
+    slack: SlackSettings | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -71,6 +122,7 @@ class Settings(BaseModel):
                 values["http_port"] = int(env["JAMIE_HTTP_PORT"])
             if "JAMIE_SWEEP_SECONDS" in env:
                 values["sweep_seconds"] = float(env["JAMIE_SWEEP_SECONDS"])
+            values["slack"] = _slack_from_env(env)
             return cls.model_validate(values)
         except ValueError as exc:
             raise SettingsError(f"invalid setting: {exc}") from exc

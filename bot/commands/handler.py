@@ -183,7 +183,7 @@ class CommandHandler:
         t = Catalog(language)
         now = self._now()
         deadlines = {
-            c.stage: self.renderer.time.clock(c.deadline)
+            c.stage: self.renderer.time.short(c.deadline, now, language)
             for c in self.renderer.clocks(incident, now)
         }
         every = format_duration(self.service.status_interval(incident.severity))

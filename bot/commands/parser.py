@@ -60,12 +60,19 @@ class ParseError(Exception):
 
 
 def tokenize(text: str) -> list[str]:
-    """Shell-like words; unbalanced quotes fall back to plain splitting, quotes dropped."""
+    """Words, with "double quotes" grouping; unbalanced quotes fall back to plain splitting."""
     normalised = text.translate(_QUOTES)
+    # Only double quotes group words: apostrophes are letters in "can't" and "d'água", and
+    # backslashes are kept as typed (paths, regexes).
+    lexer = shlex.shlex(normalised, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escape = ""
+    lexer.commenters = ""
     try:
-        return shlex.split(normalised)
+        return list(lexer)
     except ValueError:
-        return [word.strip("\"'") for word in normalised.split() if word.strip("\"'")]
+        return [word.strip('"') for word in normalised.split() if word.strip('"')]
 
 
 def parse(text: str) -> Command:

@@ -8,8 +8,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from bot.alerts.policy import AlertPolicy
 from bot.domain.enums import Role, Severity, Stage
 from bot.plan.durations import parse_duration
+from bot.playbooks.model import Condition, Hook, MatcherSet, StepItem
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -120,9 +122,13 @@ class Department(_Strict):
 
 
 class Playbook(_Strict):
+    """An automated playbook: what triggers it and the steps it puts on the incident."""
+
     trigger: str
     severity: Severity
-    actions: list[str] = Field(min_length=1)
+    actions: list[StepItem] = Field(min_length=1)
+    alerts: list[MatcherSet] = Field(default_factory=list, description="label matcher sets")
+    condition: Condition | None = None
 
 
 class StatusUpdates(_Strict):
@@ -143,6 +149,8 @@ class Plan(_Strict):
     regulatory: dict[str, RegulatoryDeadline] = Field(default_factory=dict)
     responders: dict[str, Responder] = Field(default_factory=dict)
     playbooks: dict[str, Playbook] = Field(default_factory=dict)
+    hooks: dict[str, Hook] = Field(default_factory=dict)
+    alerts: AlertPolicy = AlertPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
@@ -172,6 +180,12 @@ class Plan(_Strict):
         for name, dept in self.departments.items():
             if dept.head and dept.head not in self.contacts:
                 raise ValueError(f"departments.{name}.head: unknown contact {dept.head!r}")
+        for name, book in self.playbooks.items():
+            for i, step in enumerate(book.actions):
+                if step.hook is not None and step.hook not in self.hooks:
+                    raise ValueError(
+                        f"playbooks.{name}.actions.{i}.hook: unknown hook {step.hook!r}"
+                    )
         return self
 
     def policy(self, severity: Severity) -> SeverityPolicy:

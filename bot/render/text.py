@@ -61,7 +61,7 @@ class Renderer:
         else:
             detail = t(
                 "clock.left", left=duration(left), target=duration(clock.target),
-                deadline=self.time.clock(clock.deadline),
+                deadline=self.time.short(clock.deadline, now, language),
             )  # fmt: skip
         return f"{icon} {stage}: {detail}"
 

@@ -18,6 +18,7 @@ from bot.domain.enums import EntryKind, Severity, Status, Transport
 from bot.domain.errors import (
     AmbiguousIncident,
     DomainError,
+    IllegalTransition,
     IncidentNotFound,
     SeverityUnchanged,
 )
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Mutation = Callable[[IncidentRow, datetime], TimelineRow]
 _RETRIES = 3
+OPENED_KIND = "incident_opened"
 
 
 def utcnow() -> datetime:
@@ -59,6 +61,7 @@ class IncidentService:
         self._now = clock
         self._interval_override = status_interval
         self._on_outbox = on_outbox or (lambda: None)
+        self._opening_watchers: tuple[ConversationRef, ...] = ()
 
     def status_interval(self, severity: Severity) -> timedelta:
         return self._interval_override or self._plan.status_interval(severity)
@@ -148,8 +151,36 @@ class IncidentService:
             if conversation is not None:
                 await self._bind(session, row.id, conversation, now)
             snapshot = incident_from_row(row)
+            told = await self._announce_opening(session, snapshot, entry, now)
         log.info("incident %s opened severity=%s via %s", snapshot.ref, severity, actor.transport)
+        if told:
+            self._on_outbox()
         return snapshot
+
+    def announce_openings(self, conversation: ConversationRef) -> None:
+        """Queue an `incident_opened` message to `conversation` for every incident opened from
+        now on, in the opening's own transaction (Slack's digest channel: its sender then makes
+        the incident's channel, so incidents opened anywhere get one, durably)."""
+        if conversation not in self._opening_watchers:
+            self._opening_watchers = (*self._opening_watchers, conversation)
+
+    async def _announce_opening(
+        self, session: AsyncSession, incident: Incident, entry: TimelineRow, now: datetime
+    ) -> bool:
+        added = False
+        for watcher in self._opening_watchers:
+            conv = await conversation_row(session, watcher, now=now)
+            language = normalise_language(conv.language, self._plan.default_language)
+            added |= await enqueue(
+                session,
+                dedupe_key=f"opened:{incident.number}:{conv.id}",
+                conversation_id=conv.id,
+                incident_id=incident.number,
+                kind=OPENED_KIND,
+                text=self._renderer.event(incident, entry_from_row(entry), now, language),
+                now=now,
+            )
+        return added
 
     async def bind(
         self, number: int, conversation: ConversationRef, language: str | None = None
@@ -180,7 +211,8 @@ class IncidentService:
 
         def mutate(row: IncidentRow, now: datetime) -> TimelineRow:
             if Status(row.status) is Status.RESOLVED:
-                next_status(Status.RESOLVED, Action.MITIGATE)  # raises: resolved incidents stay
+                action = "escalate" if raise_it else "downgrade"
+                raise IllegalTransition(action=action, status=Status.RESOLVED.value)
             current = Severity(row.severity)
             wanted = target or (current.raised() if raise_it else current.lowered())
             if wanted is None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.enums import Role, Severity, Transport
@@ -169,6 +170,7 @@ async def test_after_a_one_hour_sleep_one_late_update_is_posted_not_twelve(
 async def test_status_update_tells_severity_state_clocks_last_update_and_next_time(
     sqlite_app: App, clock: FakeClock
 ) -> None:
+    clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # 08:00 in São Paulo
     scheduler = scheduler_for(sqlite_app)
     number = await open_in(sqlite_app, title="Mac Studio unresponsive")
     clock.advance(2 * MIN)
@@ -183,18 +185,31 @@ async def test_status_update_tells_severity_state_clocks_last_update_and_next_ti
     assert message.text.splitlines() == [
         "📢 Status update · 🟠 INC-0001 · P1 · CRITICAL (significant service degradation)"
         " — Mac Studio unresponsive",
-        "State: acknowledged · 5m since declared (12:00)",
+        "State: acknowledged · 5m since declared (08:00)",
         "Commander: Ana",
         "SLA clocks:",
         "  ✅ Detection: met in 0s (target 1m)",
         "  ✅ Response: met in 2m (target 5m)",
-        "  ⏳ Mitigation: 25m left (target 30m, by 12:30)",
-        "  ⏳ Resolution: 11h55m left (target 12h, by 00:00)",
-        "Last update (12:03): failover to GCP started",
-        "Next update: 12:10",
+        "  ⏳ Mitigation: 25m left (target 30m, by 08:30)",
+        "  ⏳ Resolution: 11h55m left (target 12h, by 20:00)",
+        "Last update (08:03): failover to GCP started",
+        "Next update: 08:10",
         "Times in America/Sao_Paulo.",
     ]
     assert (message.kind, message.incident_number) == (STATUS_KIND, number)
+
+
+async def test_status_update_dates_a_deadline_that_falls_on_another_day(
+    sqlite_app: App, clock: FakeClock
+) -> None:
+    scheduler = scheduler_for(sqlite_app)
+    await open_in(sqlite_app, severity=Severity.P3)  # 12:00 in São Paulo; 72 hours to resolve
+
+    clock.advance(1 * HOUR)
+    await scheduler.sweep_and_deliver()
+
+    [(_, message)] = scheduler.sender.status_updates()
+    assert "  ⏳ Resolution: 2d23h left (target 3d, by 2026-03-05 12:00)" in message.text
 
 
 # -- how many --------------------------------------------------------------------------------

@@ -4,12 +4,17 @@ de-duplication and the refusal of naive datetimes."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, create_engine, func, inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from bot.domain.enums import EntryKind, Role, Severity, Status, Transport
@@ -17,8 +22,9 @@ from bot.domain.errors import IllegalTransition, IncidentNotFound
 from bot.domain.incident import Incident
 from bot.domain.people import Actor, ConversationRef
 from bot.notify.outbox import conversation_row, enqueue
+from bot.storage import db
 from bot.storage.db import migrate, sync_url
-from bot.storage.models import IncidentRow, OutboxRow, TimelineRow
+from bot.storage.models import Base, IncidentRow, OutboxRow, TimelineRow
 
 if TYPE_CHECKING:
     from tests.conftest import App, BuildApp, FakeClock
@@ -28,6 +34,11 @@ ANA = Actor("Ana", Transport.CONSOLE, "local", Role.COMMANDER)
 BRUNO = Actor("Bruno", Transport.SLACK, "U0BRUNO", Role.RESPONDER)
 CARLA = Actor("Carla", Transport.TELEGRAM, "7001", Role.COMMANDER)
 WAR_ROOM = ConversationRef(Transport.SLACK, "C0WARROOM")
+MIGRATIONS = Path(db.__file__).with_name("migrations")
+CORE_TABLES = {
+    "alembic_version", "conversations", "incidents", "incident_conversations", "outbox",
+    "timeline_entries",
+}  # fmt: skip
 
 
 async def count(app: App, table: type[object]) -> int:
@@ -42,22 +53,47 @@ async def open_p1(app: App, title: str = "Mac Studio unresponsive") -> Incident:
 # -- schema ----------------------------------------------------------------------------------
 
 
-def test_migrations_apply_twice_without_change(db_url: str) -> None:
-    migrate(db_url)
-    migrate(db_url)
-
-    engine = create_engine(sync_url(db_url))
+@contextmanager
+def connected(url: str) -> Iterator[Connection]:
+    """A plain synchronous connection, as Alembic and an operator's tools see the database."""
+    engine = create_engine(sync_url(url))
     try:
         with engine.connect() as connection:
-            version = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-            tables = set(inspect(connection).get_table_names())
+            yield connection
     finally:
         engine.dispose()
-    assert version == [("0001",)]
-    assert tables == {
-        "alembic_version", "conversations", "incidents", "incident_conversations",
-        "outbox", "timeline_entries",
-    }  # fmt: skip
+
+
+def schema(url: str) -> tuple[set[str], dict[str, set[str]]]:
+    """The revisions the database is at, and each table's columns."""
+    with connected(url) as connection:
+        query = text("SELECT version_num FROM alembic_version")
+        versions = set(connection.execute(query).scalars())
+        found = inspect(connection)
+        tables = {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+    return versions, tables
+
+
+def test_migrations_apply_twice_and_the_second_run_changes_nothing(db_url: str) -> None:
+    migrate(db_url)
+    first = schema(db_url)
+    migrate(db_url)
+
+    versions, tables = schema(db_url)
+
+    assert (versions, tables) == first
+    assert versions == set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    assert tables.keys() >= CORE_TABLES
+
+
+def test_migrated_schema_is_the_one_the_models_describe(db_url: str) -> None:
+    migrate(db_url)  # its env.py also imports every model module onto Base.metadata
+
+    with connected(db_url) as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+
+    assert differences == []
 
 
 # -- the whole lifecycle persists ------------------------------------------------------------
@@ -217,9 +253,7 @@ async def test_outbox_dedupe_key_keeps_a_single_message(app: App, clock: FakeClo
     assert (added, again, texts) == ([True, False], False, ["copy 1"])
 
 
-async def test_change_announces_itself_to_other_conversations_only(
-    app: App, clock: FakeClock
-) -> None:
+async def test_change_announces_itself_to_other_conversations_only(app: App) -> None:
     number = (await open_p1(app)).number
     console = ConversationRef(Transport.CONSOLE, "local")
     await app.service.bind(number, console, language="en")

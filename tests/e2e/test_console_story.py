@@ -18,7 +18,10 @@ def test_p0_story_survives_a_restart(start_jamie, jamie_env) -> None:
     jamie.send("open P0 Complete failure of the Mac Studio dept=icu,er impact=yes")
     opened = jamie.expect("Next step: `ack INC-0001`.")
     assert "INC-0001 opened as P0" in opened
-    assert re.search(r"respond by \d\d:\d\d, mitigate by \d\d:\d\d, resolve by \d\d:\d\d", opened)
+    deadline = r"(?:\d{4}-\d\d-\d\d )?\d\d:\d\d"
+    assert re.search(
+        rf"respond by {deadline}, mitigate by {deadline}, resolve by {deadline}", opened
+    )
 
     jamie.send("ask what must happen in the first two minutes of a P0?")
     answer = jamie.expect("From the runbook")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import bot.storage.alert_models  # noqa: F401  (registers the alert and playbook tables)
+from bot.storage import slack_models  # noqa: F401  (registers Slack's tables on Base)
 from bot.storage.models import Base
 
 connection = context.config.attributes.get("connection")
