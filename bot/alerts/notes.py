@@ -45,6 +45,7 @@ async def note(
 async def post(
     session: AsyncSession, incident_id: int, *, key: str, kind: str, render: Render,
     now: datetime, default_language: str, skip: ConversationRef | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> bool:  # fmt: skip
     """Queue `render(language)` for every conversation following the incident (but `skip`);
     `key` makes it idempotent. True when anything was queued."""
@@ -70,5 +71,6 @@ async def post(
             kind=kind,
             text=render(language),
             now=now,
+            payload=payload,
         )
     return added

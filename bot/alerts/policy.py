@@ -12,9 +12,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from bot.domain.enums import Severity, Transport
 from bot.domain.people import ConversationRef
-from bot.plan.durations import parse_duration
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+def _duration(value: object) -> object:
+    # Imported here: bot.plan imports this module, and bot.plan.durations lives in bot.plan.
+    from bot.plan.durations import parse_duration
+
+    return parse_duration(value) if isinstance(value, str | int | float) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class OnAllResolved(StrEnum):

@@ -46,7 +46,7 @@ class AlertProcessor:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._failures: dict[str, _Failure] = {}
-        self._on_processed = on_processed or (lambda entry, outcome: None)
+        self.on_processed = on_processed or (lambda entry, outcome: None)
         self._pause = 0.0
 
     def poke(self) -> None:
@@ -86,14 +86,14 @@ class AlertProcessor:
                     self._pause,
                 )  # fmt: skip
                 return processed
-            except Exception:
-                self._fail(entry)
+            except Exception as exc:
+                self._fail(entry, exc)
                 continue
             self._pause = 0.0
             self._failures.pop(entry.id, None)
             await asyncio.to_thread(self._spool.done, entry)
             processed += 1
-            self._on_processed(entry, outcome)
+            self.on_processed(entry, outcome)
         return processed
 
     async def _process(self, entry: SpoolEntry) -> Outcome:
@@ -112,16 +112,17 @@ class AlertProcessor:
             "alert notification %s group=%s incident=%s opened=%s reopened=%s changes=%s "
             "in %.0f ms",
             entry.id, outcome.group[:12], outcome.incident, outcome.opened, outcome.reopened,
-            {k: len(v) for k, v in outcome.changes.items()}, (time.perf_counter() - started) * 1000,
+            {k: len(v) for k, v in outcome.changes.items()},
+            (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         return outcome
 
-    def _fail(self, entry: SpoolEntry) -> None:
+    def _fail(self, entry: SpoolEntry, exc: Exception) -> None:
         previous = self._failures.get(entry.id)
         attempts = previous.attempts + 1 if previous else 1
         pause = min(2.0**attempts, MAX_PAUSE * 10)
         self._failures[entry.id] = _Failure(attempts, time.monotonic() + pause)
-        log.exception(
+        log.error(
             "alert notification %s failed (attempt %d); kept in the spool, retry in %.0fs",
-            entry.id, attempts, pause,
+            entry.id, attempts, pause, exc_info=exc,
         )  # fmt: skip

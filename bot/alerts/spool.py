@@ -46,8 +46,9 @@ class Spool:
 
     def prepare(self) -> None:
         """Create the folders; leftovers in tmp/ are writes that never completed."""
-        self._incoming.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        # Alert labels name hosts and services: only Jamie's user reads the spool.
+        for folder in (self.root, self._incoming, self._tmp):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for stale in self._tmp.iterdir():
             stale.unlink(missing_ok=True)
 

@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -119,6 +120,7 @@ class _IncidentState:
     status: Status
     severity: Severity
     resolved_at: datetime | None
+    title: str
 
 
 class AlertTracker:
@@ -143,45 +145,58 @@ class AlertTracker:
         self, notification: Notification, *, spool_id: str, received_at: datetime
     ) -> Outcome:
         outcome = Outcome(spool_id=spool_id, group=notification.group_id)
-        if await self._already_processed(spool_id):
+        prepared = await self._prepare(notification, spool_id, received_at)
+        if prepared is None:
             outcome.duplicate = True
             return outcome
-        group = await self._group(notification, received_at)
-        state = await self._incident_state(group.incident_id)
-        rows = await self._alert_rows(state.number if state else None)
+        group, state, rows = prepared
+        keys = [alert.key for alert in notification.alerts]
         changes = [(alert, classify(alert, rows.get(alert.key))) for alert in notification.alerts]
         if _starts_episode(changes) and (state is None or state.status is Status.RESOLVED):
             state = await self._incident_for(notification, group, state, spool_id, received_at)
-            outcome.incident = state.number
             if state.number != group.incident_id:
                 outcome.opened = True
                 if group.incident_id is not None:
                     outcome.recurrence_of = group.incident_id
-                rows = await self._alert_rows(state.number)
+                rows = await self._alert_rows(state.number, keys)
             else:
                 outcome.reopened = True
             changes = [(a, classify(a, rows.get(a.key))) for a in notification.alerts]
-        if state is not None:
-            outcome.incident = state.number
-            await self._escalate_if_needed(state, changes, outcome)
-            await self._apply(notification, group, state, changes, received_at, outcome)
-        else:
+        if state is None:
             _record_changes(outcome, changes)
-        await self._log(notification, group, outcome, spool_id, received_at)
+            await self._log(notification, group, outcome, spool_id, received_at)
+            return outcome
+        outcome.incident = state.number
+        await self._escalate_if_needed(state, changes, outcome)
+        await self._apply(notification, group, state, changes, received_at, outcome)
         if outcome.resolved:
+            # Logged only once resolved: a retry after a failure here resolves again.
             await self._auto_resolve(outcome)
+            await self._log(notification, group, outcome, spool_id, received_at)
         return outcome
 
     # -- reading -------------------------------------------------------------------------
 
-    async def _already_processed(self, spool_id: str) -> bool:
-        async with self._sessions() as session:
-            found = await session.scalar(
+    async def _prepare(
+        self, notification: Notification, spool_id: str, received_at: datetime
+    ) -> tuple[_Group, _IncidentState | None, dict[str, AlertRow]] | None:
+        """The group (created on first sight), its incident and the notification's alerts
+        recorded on it; None when this notification was processed already."""
+        async with self._sessions.begin() as session:
+            done = await session.scalar(
                 select(AlertNotificationRow.id).where(AlertNotificationRow.spool_id == spool_id)
             )
-        return found is not None
+            if done is not None:
+                return None
+            group = await self._group(session, notification, received_at)
+            state = await self._incident_state(session, group.incident_id)
+            keys = [alert.key for alert in notification.alerts]
+            rows = await _rows(session, state.number, keys) if state else {}
+            return group, state, rows
 
-    async def _group(self, notification: Notification, now: datetime) -> _Group:
+    async def _group(
+        self, session: AsyncSession, notification: Notification, now: datetime
+    ) -> _Group:
         values = {
             "group_hash": notification.group_id,
             "group_key": notification.group_key,
@@ -191,32 +206,26 @@ class AlertTracker:
             "first_seen_at": now,
             "last_seen_at": now,
         }
-        async with self._sessions.begin() as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            await session.execute(insert(AlertGroupRow).values(**values).on_conflict_do_nothing())
-            row = await session.scalar(
-                select(AlertGroupRow).where(AlertGroupRow.group_hash == notification.group_id)
-            )
-            assert row is not None
-            return _Group(row.id, row.incident_id, row.truncated_max)
+        insert = _insert_for(session)
+        await session.execute(insert(AlertGroupRow).values(**values).on_conflict_do_nothing())
+        row = await session.scalar(
+            select(AlertGroupRow).where(AlertGroupRow.group_hash == notification.group_id)
+        )
+        assert row is not None
+        return _Group(row.id, row.incident_id, row.truncated_max)
 
-    async def _incident_state(self, number: int | None) -> _IncidentState | None:
-        if number is None:
+    @staticmethod
+    async def _incident_state(session: AsyncSession, number: int | None) -> _IncidentState | None:
+        row = await session.get(IncidentRow, number) if number is not None else None
+        if row is None:
             return None
-        async with self._sessions() as session:
-            row = await session.get(IncidentRow, number)
-            if row is None:
-                return None
-            return _IncidentState(
-                row.id, Status(row.status), Severity(row.severity), row.resolved_at
-            )
+        return _IncidentState(
+            row.id, Status(row.status), Severity(row.severity), row.resolved_at, row.title
+        )
 
-    async def _alert_rows(self, incident: int | None) -> dict[str, AlertRow]:
-        if incident is None:
-            return {}
+    async def _alert_rows(self, incident: int, keys: list[str]) -> dict[str, AlertRow]:
         async with self._sessions() as session:
-            rows = await session.scalars(select(AlertRow).where(AlertRow.incident_id == incident))
-            return {row.fingerprint: row for row in rows.all()}
+            return await _rows(session, incident, keys)
 
     # -- opening and reopening -----------------------------------------------------------
 
@@ -234,11 +243,14 @@ class AlertTracker:
                     "alerts.reopen_reason", after=format_duration(after), alerts=_names(firing)
                 )
                 incident = await self._service.reopen(ALERTMANAGER, previous.number, None, reason)
-                return _IncidentState(incident.number, incident.status, incident.severity, None)
+                return _IncidentState(
+                    incident.number, incident.status, incident.severity, None, incident.title
+                )
         number = await self._opened_by(spool_id, received_at)
         if number is None:
             number = await self._open(notification, firing, previous, spool_id, received_at)
-        state = await self._incident_state(number)
+        async with self._sessions() as session:
+            state = await self._incident_state(session, number)
         assert state is not None
         return state
 
@@ -314,14 +326,7 @@ class AlertTracker:
         queued = False
         async with self._sessions.begin() as session:
             now = self._now()
-            rows = {
-                row.fingerprint: row
-                for row in (
-                    await session.scalars(
-                        select(AlertRow).where(AlertRow.incident_id == state.number)
-                    )
-                ).all()
-            }
+            rows = await _rows(session, state.number, [alert.key for alert, _ in changes])
             starting, refired, ended = self._store(
                 session, group, state, changes, rows, received_at, now
             )
@@ -333,23 +338,27 @@ class AlertTracker:
                 queued |= await writer.opened(state, starting, received_at, outcome.recurrence_of)
             if refired:
                 flapping = [a for a in refired if rows[a.key].fire_count >= FLAPPING_AFTER]
-                queued |= await writer.event("refired", refired, flapping=flapping)
-            if ended:
-                still = sum(r.status == AlertStatus.FIRING.value for r in rows.values())
-                queued |= await writer.event("resolved", ended, firing=still)
+                await writer.event("refired", refired, flapping=flapping)
+            resolved_here = any(
+                a.status is AlertStatus.RESOLVED and c in (Change.RESOLVE, Change.REPEAT)
+                for a, c in changes
+            )
+            # Only a resolved alert can leave the incident with nothing firing.
+            counts = await _counts(session, state.number) if resolved_here else None
+            if ended and counts:
+                await writer.event("resolved", ended, firing=counts[0])
             if truncated:
-                queued |= await writer.truncated(notification)
-            queued |= await self._playbooks(writer, [*starting, *refired], outcome)
-            if state.status is not Status.RESOLVED and rows and _all_resolved(rows.values()):
-                resolved_here = any(
-                    a.status is AlertStatus.RESOLVED and c in (Change.RESOLVE, Change.REPEAT)
-                    for a, c in changes
-                )
-                if self._policy.on_all_resolved is OnAllResolved.RESOLVE and resolved_here:
+                await writer.truncated(notification)
+            await self._playbooks(writer, [*starting, *refired], outcome)
+            if counts and counts[1] and not counts[0] and state.status is not Status.RESOLVED:
+                if self._policy.on_all_resolved is OnAllResolved.RESOLVE:
                     outcome.resolved = True
                 elif ended:
-                    queued |= await writer.all_resolved(len(rows))
+                    await writer.all_resolved(counts[1])
                     outcome.proposed = True
+            queued |= await writer.flush()
+            if not outcome.resolved:
+                await self._log_in(session, notification, group, outcome, received_at, now)
         if queued:
             self._on_outbox()
 
@@ -419,8 +428,7 @@ class AlertTracker:
             return True
         return False
 
-    async def _playbooks(self, writer: _Writer, alerts: list[Alert], outcome: Outcome) -> bool:
-        queued = False
+    async def _playbooks(self, writer: _Writer, alerts: list[Alert], outcome: Outcome) -> None:
         seen: set[str] = set()
         for alert in alerts:
             for key in checklists.triggered(self._plan, alert.labels):
@@ -433,44 +441,47 @@ class AlertTracker:
                 )
                 if attached:
                     outcome.playbooks.append(key)
-                    queued |= await writer.playbook(key, book.trigger, attached)
-        return queued
+                    await writer.playbook(key, book.trigger, attached)
 
     async def _log(
         self, notification: Notification, group: _Group, outcome: Outcome, spool_id: str,
         received_at: datetime,
     ) -> None:  # fmt: skip
         async with self._sessions.begin() as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            await session.execute(
-                insert(AlertNotificationRow)
-                .values(
-                    spool_id=spool_id,
-                    group_id=group.id,
-                    incident_id=outcome.incident,
-                    status=notification.status.value,
-                    alerts=len(notification.alerts),
-                    truncated=notification.truncated_alerts,
-                    received_at=received_at,
-                    processed_at=self._now(),
-                )
-                .on_conflict_do_nothing(index_elements=["spool_id"])
+            await self._log_in(session, notification, group, outcome, received_at, self._now())
+
+    @staticmethod
+    async def _log_in(
+        session: AsyncSession, notification: Notification, group: _Group, outcome: Outcome,
+        received_at: datetime, now: datetime,
+    ) -> None:  # fmt: skip
+        insert = _insert_for(session)
+        await session.execute(
+            insert(AlertNotificationRow)
+            .values(
+                spool_id=outcome.spool_id,
+                group_id=group.id,
+                incident_id=outcome.incident,
+                status=notification.status.value,
+                alerts=len(notification.alerts),
+                truncated=notification.truncated_alerts,
+                received_at=received_at,
+                processed_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["spool_id"])
+        )
 
     async def _auto_resolve(self, outcome: Outcome) -> None:
         assert outcome.incident is not None
         async with self._sessions() as session:
-            count = await session.scalar(
-                select(func.count())
-                .select_from(AlertRow)
-                .where(AlertRow.incident_id == outcome.incident)
-            )
-        cause = Catalog(self._language)("alerts.auto_resolved", count=count or 0)
+            _, count = await _counts(session, outcome.incident)
+        cause = Catalog(self._language)("alerts.auto_resolved", count=count)
         await self._service.resolve(ALERTMANAGER, outcome.incident, None, cause)
 
 
 class _Writer:
-    """Timeline notes and posts for one incident inside one transaction."""
+    """Timeline notes for one incident inside one transaction, and one post that carries
+    all of them: a burst of alerts makes one message per notification, not one per event."""
 
     def __init__(self, session: AsyncSession, incident: int, language: str, now: datetime):
         self.session = session
@@ -478,52 +489,76 @@ class _Writer:
         self.language = language
         self.now = now
         self.ref = format_ref(incident)
+        self._lines: list[tuple[str, dict[str, str]]] = []
+        self._entry: int | None = None
+        self._alerts: list[str] = []
 
     async def _say(
         self, key: str, data: dict[str, object], *, post: bool = True, **params: str
-    ) -> bool:
+    ) -> None:
         text = Catalog(self.language)(key, ref=self.ref, **params)
         entry = await notes.note(
             self.session, self.incident, actor=ALERTMANAGER, now=self.now, text=text,
             event=key, data=data,
         )  # fmt: skip
-        if not post:
+        if post:
+            self._entry = self._entry or entry.id
+            self._lines.append((key, params))
+            self._alerts.extend(str(k) for k in _as_list(data.get("alerts")))
+
+    async def flush(self) -> bool:
+        """Queue the post of everything said since the last flush; True when queued."""
+        if not self._lines or self._entry is None:
             return False
+        lines, self._lines = self._lines, []
+        ref = self.ref
+
+        def render(language: str) -> str:
+            t = Catalog(language)
+            return "\n".join(t(key, ref=ref, **params) for key, params in lines)
+
+        events = [key for key, _ in lines]
         return await notes.post(
             self.session,
             self.incident,
-            key=f"alert:{entry.id}",
-            kind=key,
-            render=lambda language: Catalog(language)(key, ref=self.ref, **params),
+            key=f"alert:{self._entry}",
+            kind=events[0] if len(events) == 1 else "alerts.events",
+            render=render,
             now=self.now,
             default_language=self.language,
+            payload={"events": events, "alerts": self._alerts[:200]},
         )
 
     async def event(
         self, what: str, alerts: list[Alert], *, flapping: list[Alert] | None = None,
         firing: int = 0, post: bool = True,
-    ) -> bool:  # fmt: skip
+    ) -> None:  # fmt: skip
         params = {"alerts": _names(alerts), "count": str(len(alerts)), "firing": str(firing)}
-        params["flapping"] = _names(flapping) if flapping else "-"
-        data = {"alerts": [a.key for a in alerts][:50]}
-        return await self._say(f"alerts.{what}", data, post=post, **params)
+        data: dict[str, object] = {"alerts": [a.key for a in alerts][:50]}
+        key = f"alerts.{what}"
+        if flapping:
+            key = "alerts.flapping"
+            params["flapping"] = _names(flapping)
+            data["flapping"] = [a.key for a in flapping][:50]
+        await self._say(key, data, post=post, **params)
 
-    async def truncated(self, notification: Notification) -> bool:
+    async def truncated(self, notification: Notification) -> None:
         count = str(notification.truncated_alerts)
         url = notification.external_url or "Alertmanager"
-        data = {"truncated": notification.truncated_alerts}
-        return await self._say("alerts.truncated", data, count=count, url=url)
+        data: dict[str, object] = {"truncated": notification.truncated_alerts}
+        await self._say("alerts.truncated", data, count=count, url=url)
 
-    async def all_resolved(self, count: int) -> bool:
-        return await self._say("alerts.all_resolved", {}, count=str(count))
+    async def all_resolved(self, count: int) -> None:
+        await self._say("alerts.all_resolved", {}, count=str(count))
 
     async def playbook(
         self, key: str, trigger: str, steps: list[checklists.ChecklistItem]
-    ) -> bool:
-        first, last = str(steps[0].number), str(steps[-1].number)
-        params = {"name": key, "trigger": trigger, "count": str(len(steps))}
-        data = {"playbook": key, "steps": [s.number for s in steps]}
-        return await self._say("playbook.attached", data, first=first, last=last, **params)
+    ) -> None:
+        data: dict[str, object] = {"playbook": key, "steps": [s.number for s in steps]}
+        await self._say(
+            "playbook.attached", data, name=key, trigger=trigger, count=str(len(steps)),
+            first=str(steps[0].number), last=str(steps[-1].number),
+        )  # fmt: skip
 
     async def opened(
         self, state: _IncidentState, alerts: list[Alert], received_at: datetime,
@@ -537,7 +572,7 @@ class _Writer:
         def render(language: str) -> str:
             t = Catalog(language)
             text = t(
-                "alerts.opened", ref=self.ref, severity=state.severity.value,
+                "alerts.opened", ref=self.ref, severity=state.severity.value, title=state.title,
                 alerts=_names(alerts), detection=detection,
             )  # fmt: skip
             if previous:
@@ -552,7 +587,34 @@ class _Writer:
             render=render,
             now=self.now,
             default_language=self.language,
+            payload={"event": "alerts.opened", "alerts": [a.key for a in alerts][:50]},
         )
+
+
+async def _rows(session: AsyncSession, incident: int, keys: list[str]) -> dict[str, AlertRow]:
+    """The incident's recorded alerts among `keys` (fingerprints)."""
+    query = select(AlertRow).where(
+        AlertRow.incident_id == incident, AlertRow.fingerprint.in_(keys)
+    )
+    return {row.fingerprint: row for row in (await session.scalars(query)).all()}
+
+
+async def _counts(session: AsyncSession, incident: int) -> tuple[int, int]:
+    """(firing, total) alerts recorded on the incident (changes so far flushed first)."""
+    await session.flush()
+    firing = func.sum(case((AlertRow.status == AlertStatus.FIRING.value, 1), else_=0))
+    query = select(func.coalesce(firing, 0), func.count()).where(AlertRow.incident_id == incident)
+    row = (await session.execute(query)).one()
+    return int(row[0]), int(row[1])
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _insert_for(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT, for ON CONFLICT DO NOTHING."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _starts_episode(changes: list[tuple[Alert, Change]]) -> bool:
@@ -563,10 +625,6 @@ def _record_changes(outcome: Outcome, changes: list[tuple[Alert, Change]]) -> No
     outcome.changes = {}
     for alert, change in changes:
         outcome.changes.setdefault(change.value, []).append(alert.key)
-
-
-def _all_resolved(rows: Iterable[AlertRow]) -> bool:
-    return all(row.status == AlertStatus.RESOLVED.value for row in rows)
 
 
 def _rank(severity: Severity) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.commands.advice import AdviceDesk
 from bot.commands.directory import Directory
 from bot.commands.parser import Command, ParseError, parse
 from bot.commands.policy import REQUIRED_ROLE, allowed
@@ -31,7 +32,11 @@ from bot.i18n import Catalog, normalise_language
 from bot.i18n.detect import guess_language
 from bot.plan import Plan
 from bot.plan.durations import format_duration
+from bot.playbooks import text as playbook_text
+from bot.playbooks.desk import PlaybookDesk, PlaybooksUnavailable
+from bot.regulatory.words import parse_flag, parse_regulator
 from bot.render.text import Renderer
+from bot.scheduling.oncall import OnCall, OnCallUnavailable
 from bot.service.incidents import IncidentService
 
 log = logging.getLogger(__name__)
@@ -69,8 +74,14 @@ class CommandHandler:
         *,
         clock: Callable[[], datetime],
         assistant: Assistant | None = None,
+        playbooks: PlaybookDesk | None = None,
+        oncall: OnCall | None = None,
+        advice: AdviceDesk | None = None,
     ) -> None:
         self.service = service
+        self.advice = advice
+        self.playbooks = playbooks
+        self.oncall = oncall
         self.plan = plan
         self.renderer = renderer
         self.directory = directory
@@ -91,6 +102,14 @@ class CommandHandler:
             CommandName.TIMELINE: self._timeline,
             CommandName.LIST: self._list,
             CommandName.ASK: self._ask,
+            CommandName.RCA: self._rca,
+            CommandName.CHECKLIST: self._checklist,
+            CommandName.TICK: self._tick,
+            CommandName.RUN: self._run,
+            CommandName.CONFIRM: self._confirm,
+            CommandName.FLAG: self._flag,
+            CommandName.NOTIFIED: self._notified,
+            CommandName.WORKAROUND: self._workaround,
             CommandName.HELP: self._help,
         }
 
@@ -117,7 +136,13 @@ class CommandHandler:
             text = t("error.not_authorised", name=actor.name, command=word, needed=needed)
             return Reply(text, language, ok=False, command=command.name)
         try:
-            return await self._routes[command.name](command, actor, ctx, language)
+            reply = await self._routes[command.name](command, actor, ctx, language)
+            if self.advice is not None and reply.ok and reply.incident is not None:
+                # Background follow-ups (root-cause suggestion, translations): never awaited.
+                self.advice.after(
+                    command.name, reply.incident.number, command.text, ctx.conversation
+                )
+            return reply
         except DomainError as exc:
             return Reply(self._domain_error(exc, command, language), language, False, command.name)
         except Exception:
@@ -209,13 +234,22 @@ class CommandHandler:
 
     async def _ack(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
         number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
-        incident = await self.service.acknowledge(actor, number, ctx.conversation)
+        try:
+            incident = await self.service.acknowledge(actor, number, ctx.conversation)
+        except IllegalTransition:
+            # Already acknowledged: `ack` still stops the pages sent to this person.
+            stopped = await self._stop_pages(actor, number, language)
+            if stopped is None:
+                raise
+            return Reply(stopped, language, command=cmd.name)
         target = self.plan.policy(incident.severity).targets.response
         took = (incident.acknowledged_at or self._now()) - incident.detected_at
         text = Catalog(language)(
             "reply.acknowledged", ref=incident.ref, actor=actor.name,
             took=format_duration(took), target=format_duration(target),
         )  # fmt: skip
+        stopped = await self._stop_pages(actor, number, language)
+        text += f"\n{stopped}" if stopped else ""
         return Reply(text, language, command=cmd.name, incident=incident)
 
     async def _severity(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
@@ -305,12 +339,37 @@ class CommandHandler:
         language = guess_language(cmd.text) or language
         t = Catalog(language)
         try:
-            answer = await self.assistant.ask(cmd.text, language=language)
+            thread = await self._thread(ctx) if self.advice is not None else None
+            if self.advice is not None and thread is not None:
+                answer = await self.advice.advisor.ask_in_thread(
+                    cmd.text, language=language, thread=thread
+                )
+            else:
+                answer = await self.assistant.ask(cmd.text, language=language)
         except AssistantUnavailable as exc:
             key = "ask.not_ready" if exc.reason_key == "not_ready" else "ask.unavailable"
             text = t(key, reason=exc.detail or exc.reason_key)
             return Reply(text, language, ok=False, command=cmd.name)
         return Reply(self._answer_text(answer, language), language, command=cmd.name)
+
+    async def _thread(self, ctx: Context) -> str | None:
+        """Follow-up memory is kept per conversation and its one active incident."""
+        if ctx.conversation is None:
+            return None
+        try:
+            number: int | None = await self.service.resolve_ref(None, ctx.conversation)
+        except AmbiguousIncident:
+            number = None
+        where = f"{ctx.conversation.transport.value}:{ctx.conversation.address}"
+        return f"{where}:{format_ref(number) if number else '-'}"
+
+    async def _rca(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        if self.advice is None:
+            text = Catalog(language)("ai.unavailable", reason="no assistant")
+            return Reply(text, language, ok=False, command=cmd.name)
+        text = await self.advice.suggestion_text(number, language)
+        return Reply(text, language, command=cmd.name)
 
     def _answer_text(self, answer: Answer, language: str) -> str:
         t = Catalog(language)
@@ -327,9 +386,108 @@ class CommandHandler:
             lines.append(t("ask.passage", n=n, citation=passage.citation, excerpt=excerpt))
         if any(p.language[:2] != language[:2] for p in answer.passages):
             lines.append(t("ask.language_note"))
+        if answer.note:
+            lines.append(t("ai.note", note=answer.note))
         if answer.served_by:
-            lines.append(f"({answer.served_by})")
+            lines.append(t("ai.served_by", backend=answer.served_by))
         return "\n".join(lines)
+
+    # -- playbook checklists (bot/playbooks) -----------------------------------------------
+
+    def _desk(self) -> PlaybookDesk:
+        if self.playbooks is None:
+            raise PlaybooksUnavailable()
+        return self.playbooks
+
+    async def _checklist(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        incident, items = await self._desk().checklist(number)
+        text = playbook_text.checklist(
+            incident.ref, items, self.plan, self.renderer.time, self._now(), language
+        )
+        return Reply(text, language, command=cmd.name, incident=incident)
+
+    async def _tick(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        assert cmd.step is not None
+        item = await self._desk().tick(actor, number, cmd.step, ctx.conversation, cmd.text)
+        text = playbook_text.ticked(format_ref(number), item, language)
+        return Reply(text, language, command=cmd.name)
+
+    async def _run(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        assert cmd.step is not None
+        preview = await self._desk().request_run(actor, number, cmd.step, ctx.conversation)
+        text = playbook_text.preview(format_ref(number), preview, language)
+        return Reply(text, language, command=cmd.name)
+
+    async def _confirm(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        assert cmd.step is not None
+        run = await self._desk().confirm(actor, number, cmd.step, ctx.conversation)
+        text = playbook_text.ran(format_ref(number), run, actor.name, language)
+        return Reply(text, language, ok=run.result.ok, command=cmd.name)
+
+    # -- pages and regulatory deadlines (bot/scheduling, bot/regulatory) ---------------------
+
+    def _oncall(self) -> OnCall:
+        if self.oncall is None:
+            raise OnCallUnavailable()
+        return self.oncall
+
+    async def _stop_pages(self, actor: Actor, number: int, language: str) -> str | None:
+        if self.oncall is None:
+            return None
+        acked = await self.oncall.pages.acknowledge_for(actor, number)
+        if acked is None:
+            return None
+        return Catalog(language)(
+            "notify.acked_reply", ref=acked.incident_ref, name=acked.name, count=acked.count
+        )
+
+    async def _flag(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        t = Catalog(language)
+        flag = parse_flag(cmd.text)
+        if flag is None:
+            known = "patient-safety, personal-data-breach, medical-practice-failure"
+            return Reply(t("regulatory.unknown_flag", given=cmd.text[:40], known=known),
+                         language, ok=False, command=cmd.name)  # fmt: skip
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        done = await self._oncall().regulatory.flag(actor, number, flag, ctx.conversation)
+        name = t(f"regulatory.flag_{flag.value}")
+        if not done.new:
+            return Reply(t("regulatory.already_flagged", ref=done.ref, flag=name), language,
+                         command=cmd.name)  # fmt: skip
+        now = self._now()
+        items = ", ".join(
+            t("regulatory.deadline_item", authority=d.authority,
+              deadline=self.renderer.time.short(d.due_at, now, language))
+            for d in done.deadlines
+        )  # fmt: skip
+        key = "regulatory.flagged" if items else "regulatory.flagged_none"
+        return Reply(t(key, ref=done.ref, flag=name, deadlines=items), language,
+                     command=cmd.name)  # fmt: skip
+
+    async def _notified(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        t = Catalog(language)
+        regulator = parse_regulator(cmd.text, self.plan)
+        if regulator is None:
+            known = ", ".join(self.plan.regulatory) or "-"
+            return Reply(t("regulatory.unknown_regulator", given=cmd.text[:40], known=known),
+                         language, ok=False, command=cmd.name)  # fmt: skip
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        done = await self._oncall().regulatory.mark_notified(
+            actor, number, regulator, ctx.conversation
+        )
+        key = "regulatory.notified" if done.new else "regulatory.already_notified"
+        text = t(key, ref=done.ref, authority=done.authority, actor=actor.name)
+        return Reply(text, language, command=cmd.name)
+
+    async def _workaround(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
+        number = await self.service.resolve_ref(cmd.ref, ctx.conversation)
+        ref = await self._oncall().regulatory.record_workaround(actor, number, cmd.text)
+        return Reply(Catalog(language)("notify.workaround_recorded", ref=ref), language,
+                     command=cmd.name)  # fmt: skip
 
     async def _help(self, cmd: Command, actor: Actor, ctx: Context, language: str) -> Reply:
         t = Catalog(language)

@@ -40,6 +40,7 @@ class Command:
     patient_impact: bool | None = None
     show_all: bool = False
     topic: CommandName | None = None
+    step: int | None = None
 
 
 _Parser = Callable[[CommandName, str | None, list[str]], Command]
@@ -204,6 +205,16 @@ def _parse_help(name: CommandName, lang: str | None, rest: list[str]) -> Command
     return Command(name=name, language=lang, topic=topic[0] if topic else None)
 
 
+def _parse_step(name: CommandName, lang: str | None, rest: list[str]) -> Command:
+    """`tick [INC-n] <step> [note]`: a bare first number is the step, not the incident."""
+    ref, rest = _take_ref(rest, alone_digits=False)
+    if not rest or not rest[0].isdigit() or not 0 < int(rest[0]) < 10_000:
+        raise ParseError("playbook.missing_step", given=(rest[0] if rest else "")[:20])
+    return Command(
+        name=name, language=lang, ref=ref, step=int(rest[0]), text=_join(rest[1:], "text")
+    )
+
+
 _PARSERS: dict[CommandName, _Parser] = {
     CommandName.OPEN: _parse_open,
     CommandName.ACK: _parse_ref_only,
@@ -218,5 +229,13 @@ _PARSERS: dict[CommandName, _Parser] = {
     CommandName.LIST: _parse_list,
     CommandName.ASSIGN: _parse_text("person", required=True),
     CommandName.ASK: _parse_ask,
+    CommandName.RCA: _parse_ref_only,
+    CommandName.CHECKLIST: _parse_ref_only,
+    CommandName.TICK: _parse_step,
+    CommandName.RUN: _parse_step,
+    CommandName.CONFIRM: _parse_step,
+    CommandName.FLAG: _parse_text("flag", required=True),
+    CommandName.NOTIFIED: _parse_text("regulator", required=True),
+    CommandName.WORKAROUND: _parse_text("text", required=True),
     CommandName.HELP: _parse_help,
 }

@@ -20,6 +20,14 @@ class CommandName(StrEnum):
     LIST = "list"
     ASSIGN = "assign"
     ASK = "ask"
+    RCA = "rca"
+    CHECKLIST = "checklist"
+    TICK = "tick"
+    RUN = "run"
+    CONFIRM = "confirm"
+    FLAG = "flag"
+    NOTIFIED = "notified"
+    WORKAROUND = "workaround"
     HELP = "help"
 
 
@@ -37,6 +45,14 @@ _EN = {
     CommandName.LIST: ("list", "ls", "incidents"),
     CommandName.ASSIGN: ("assign", "commander"),
     CommandName.ASK: ("ask", "q"),
+    CommandName.RCA: ("rca", "root-cause"),
+    CommandName.CHECKLIST: ("checklist", "steps"),
+    CommandName.TICK: ("tick", "done"),
+    CommandName.RUN: ("run",),
+    CommandName.CONFIRM: ("confirm",),
+    CommandName.FLAG: ("flag",),
+    CommandName.NOTIFIED: ("notified",),
+    CommandName.WORKAROUND: ("workaround",),
     CommandName.HELP: ("help", "?"),
 }
 _PT = {
@@ -53,6 +69,14 @@ _PT = {
     CommandName.LIST: ("listar", "lista", "incidentes"),
     CommandName.ASSIGN: ("atribuir", "comandante"),
     CommandName.ASK: ("perguntar", "pergunta", "jamie"),
+    CommandName.RCA: ("causa", "causa-raiz"),
+    CommandName.CHECKLIST: ("checklist", "passos"),
+    CommandName.TICK: ("marcar", "feito"),
+    CommandName.RUN: ("executar", "rodar"),
+    CommandName.CONFIRM: ("confirmar",),
+    CommandName.FLAG: ("sinalizar",),
+    CommandName.NOTIFIED: ("notificado", "notificada"),
+    CommandName.WORKAROUND: ("contorno", "alternativa"),
     CommandName.HELP: ("ajuda",),
 }
 
@@ -63,6 +87,7 @@ for _table, _lang in ((_EN, "en"), (_PT, "pt-BR")):
         for _word in _words:
             WORDS[_word] = (_name, _lang)
 WORDS["status"] = (CommandName.STATUS, None)
+WORDS["checklist"] = (CommandName.CHECKLIST, None)
 
 
 def fold(text: str) -> str:

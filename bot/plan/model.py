@@ -57,6 +57,15 @@ class EscalationStep(_Strict):
     note: str = ""
 
 
+class BreachTier(_Strict):
+    """Who hears of an SLA breach, `after` the deadline, while the stage is still open.
+    Without `channels`, the plan's `routing` for the incident's severity decides."""
+
+    notify: list[str] = Field(min_length=1, description="contact or group keys")
+    after: Duration = timedelta(0)
+    channels: list[Channel] | None = None
+
+
 class SeverityPolicy(_Strict):
     name: str
     label: dict[str, str] = Field(description="short label per language, e.g. pt-BR, en")
@@ -64,6 +73,7 @@ class SeverityPolicy(_Strict):
     scenarios: list[str] = Field(default_factory=list)
     targets: Targets
     escalation: list[EscalationStep] = Field(default_factory=list)
+    breach: list[BreachTier] = Field(default_factory=list, description="tiers paged on breach")
     status_update_every: Duration | None = None
     business_hours_only: bool = False
 
@@ -86,6 +96,8 @@ class Contact(_Strict):
     phone: str | None = None
     phone_secondary: str | None = None
     email: str | None = None
+    pager: str | None = None  # the paging system's id; the phone when absent
+    chat: dict[str, str] = Field(default_factory=dict, description="transport -> DM address")
     language: str = "pt-BR"
     response_time: Duration | None = None
     availability: str = ""
@@ -104,6 +116,23 @@ class RegulatoryDeadline(_Strict):
     deadline: Duration
     contact: str
     description: dict[str, str]
+    notify: list[str] = Field(default_factory=list, description="who is reminded, besides chat")
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL])
+    remind_at: list[float] = Field(
+        default_factory=lambda: [0.0, 0.5, 0.75, 0.9, 1.0],
+        description="reminders as shares of the deadline, from the moment of the flag",
+    )
+    overdue_every: Duration = timedelta(hours=1)
+
+    @model_validator(mode="after")
+    def _shares(self) -> RegulatoryDeadline:
+        if not self.remind_at or any(not 0 <= s <= 1 for s in self.remind_at):
+            raise ValueError("remind_at: shares of the deadline between 0 and 1, e.g. [0, 0.5]")
+        if self.remind_at != sorted(self.remind_at):
+            raise ValueError("remind_at: shares must grow, e.g. [0, 0.5, 0.9, 1]")
+        if self.overdue_every <= timedelta(0):
+            raise ValueError("overdue_every: must be longer than 0s, e.g. 1h")
+        return self
 
 
 class Responder(_Strict):
@@ -113,6 +142,7 @@ class Responder(_Strict):
     role: Role
     language: str = "pt-BR"
     identities: dict[str, list[str]] = Field(default_factory=dict)
+    contact: str | None = None  # their entry in `contacts`: whose pages their `ack` stops
 
 
 class Department(_Strict):
@@ -135,6 +165,21 @@ class StatusUpdates(_Strict):
     every: Duration = timedelta(minutes=5)
 
 
+class Paging(_Strict):
+    """A page to a person on an urgent channel repeats until they acknowledge it."""
+
+    repeat_every: Duration = timedelta(minutes=5)
+    max_repeats: int = Field(default=12, ge=0)
+    urgent_channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.CALL, Channel.SMS, Channel.PAGING]
+    )
+
+
+def _default_routing() -> dict[Severity, list[Channel]]:
+    urgent, routine = [Channel.SMS, Channel.PAGING], [Channel.EMAIL]
+    return {Severity.P0: urgent, Severity.P1: urgent, Severity.P2: routine, Severity.P3: routine}
+
+
 class Plan(_Strict):
     version: str
     organisation: str
@@ -151,6 +196,8 @@ class Plan(_Strict):
     playbooks: dict[str, Playbook] = Field(default_factory=dict)
     hooks: dict[str, Hook] = Field(default_factory=dict)
     alerts: AlertPolicy = AlertPolicy()
+    routing: dict[Severity, list[Channel]] = Field(default_factory=_default_routing)
+    paging: Paging = Paging()
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
@@ -170,6 +217,13 @@ class Plan(_Strict):
                             f"severities.{sev.value}.escalation.{i}.notify: unknown contact "
                             f"or group {key!r}"
                         )
+            for i, tier in enumerate(policy.breach):
+                for key in tier.notify:
+                    if key not in known:
+                        raise ValueError(
+                            f"severities.{sev.value}.breach.{i}.notify: unknown contact "
+                            f"or group {key!r}"
+                        )
         for i, cadence in enumerate(self.cadences):
             for key in cadence.notify:
                 if key not in known:
@@ -177,14 +231,20 @@ class Plan(_Strict):
         for name, reg in self.regulatory.items():
             if reg.contact not in self.contacts:
                 raise ValueError(f"regulatory.{name}.contact: unknown contact {reg.contact!r}")
+            for key in reg.notify:
+                if key not in known:
+                    raise ValueError(f"regulatory.{name}.notify: unknown contact or group {key!r}")
+        for name, person in self.responders.items():
+            if person.contact and person.contact not in self.contacts:
+                raise ValueError(f"responders.{name}.contact: unknown contact {person.contact!r}")
         for name, dept in self.departments.items():
             if dept.head and dept.head not in self.contacts:
                 raise ValueError(f"departments.{name}.head: unknown contact {dept.head!r}")
         for name, book in self.playbooks.items():
-            for i, step in enumerate(book.actions):
-                if step.hook is not None and step.hook not in self.hooks:
+            for i, action in enumerate(book.actions):
+                if action.hook is not None and action.hook not in self.hooks:
                     raise ValueError(
-                        f"playbooks.{name}.actions.{i}.hook: unknown hook {step.hook!r}"
+                        f"playbooks.{name}.actions.{i}.hook: unknown hook {action.hook!r}"
                     )
         return self
 

@@ -20,10 +20,17 @@ from pydantic import (
     model_validator,
 )
 
-from bot.plan.durations import parse_duration
 from bot.playbooks.matchers import parse_matchers
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+def _duration(value: object) -> object:
+    # Imported here: bot.plan imports this module, and bot.plan.durations lives in bot.plan.
+    from bot.plan.durations import parse_duration
+
+    return parse_duration(value) if isinstance(value, str | int | float) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 MAX_HOOK_TIMEOUT = timedelta(minutes=5)
 
 

@@ -5,7 +5,8 @@ memory: a sweep claims each due incident with a compare-and-set on that column a
 the posts to the outbox in the same transaction. So a restart rebuilds nothing by hand,
 two instances never post the same update twice (the loser's UPDATE matches no row, and
 the outbox key `status:<incident>:<slot>` is unique), and a machine that slept through
-several slots posts one late update and moves on rather than a burst.
+several slots posts one late update and moves on rather than a burst. Slots stay on the
+incident's grid (slot + interval), so lateness of a sweep never accumulates into drift.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.enums import Severity, Status
@@ -43,6 +44,15 @@ class StatusUpdates:
         self._renderer = renderer
         self._interval = interval
 
+    async def next_due(self) -> datetime | None:
+        """The earliest update still to post (for the scheduler's precise wake-up)."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(func.min(IncidentRow.next_status_at)).where(
+                    IncidentRow.status != Status.RESOLVED.value
+                )
+            )
+
     async def post_due(self, now: datetime) -> int:
         """Claim every incident whose update is due and queue its posts; returns posts queued."""
         async with self._sessions() as session:
@@ -67,7 +77,7 @@ class StatusUpdates:
             row = await session.get(IncidentRow, number)
             if row is None or row.next_status_at != slot or not Status(row.status).is_active:
                 return 0
-            following = now + self._interval(Severity(row.severity))
+            following = _following(slot, now, self._interval(Severity(row.severity)))
             claimed = await session.execute(
                 update(IncidentRow)
                 .where(IncidentRow.id == number, IncidentRow.next_status_at == slot)
@@ -105,3 +115,11 @@ class StatusUpdates:
         if queued:
             log.info("status update for %s queued to %d conversation(s)", incident.ref, queued)
         return queued
+
+
+def _following(slot: datetime, now: datetime, interval: timedelta) -> datetime:
+    """The next slot on the incident's own grid, so a sweep that ran a second late does
+    not push every later update a second further; after a longer gap (a machine that
+    slept), one interval from now."""
+    on_grid = slot + interval
+    return on_grid if on_grid > now else now + interval

@@ -3,13 +3,15 @@ timeline entry and the outbox rows that tell the incident's other conversations.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,13 +32,14 @@ from bot.notify.outbox import conversation_row, enqueue
 from bot.plan import Plan
 from bot.render.text import Renderer
 from bot.service.convert import entry_from_row, incident_from_row
-from bot.storage.models import BindingRow, ConversationRow, IncidentRow, TimelineRow
+from bot.storage.models import BindingRow, ConversationRow, IncidentRow, OutboxRow, TimelineRow
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 Mutation = Callable[[IncidentRow, datetime], TimelineRow]
-_RETRIES = 3
+_RETRIES = 8
+_BACKOFF_CAP = 0.25  # seconds; full jitter below it, doubling per attempt
 OPENED_KIND = "incident_opened"
 
 
@@ -190,6 +193,69 @@ class IncidentService:
             await self._load(session, number)
             await self._bind(session, number, conversation, self._now(), language)
 
+    async def active_in(self, conversation: ConversationRef) -> builtins.list[Incident]:
+        """The active incidents followed in `conversation`, oldest first."""
+        async with self._sessions() as session:
+            numbers = await self._active_in(session, conversation)
+            rows = [await self._load(session, number) for number in numbers]
+            return [incident_from_row(row) for row in rows]
+
+    async def unbind(self, conversation: ConversationRef) -> builtins.list[int]:
+        """Stop following every incident in `conversation` (Jamie was removed from it);
+        returns the incident numbers it followed."""
+        async with self._sessions.begin() as session:
+            conv = await self._conversation(session, conversation)
+            if conv is None:
+                return []
+            rows = (
+                await session.scalars(
+                    select(BindingRow).where(BindingRow.conversation_id == conv.id)
+                )
+            ).all()
+            for row in rows:
+                await session.delete(row)
+            return sorted(row.incident_id for row in rows)
+
+    async def move_conversation(self, old: ConversationRef, new: ConversationRef) -> None:
+        """The conversation changed address (a Telegram group upgraded to a supergroup):
+        its incidents and undelivered messages follow it to `new`."""
+        async with self._sessions.begin() as session:
+            source = await self._conversation(session, old)
+            if source is None:
+                return
+            target = await self._conversation(session, new)
+            if target is None:
+                source.address = new.address
+                return
+            for binding in (
+                await session.scalars(
+                    select(BindingRow).where(BindingRow.conversation_id == source.id)
+                )
+            ).all():
+                if await session.get(BindingRow, (binding.incident_id, target.id)) is None:
+                    session.add(
+                        BindingRow(
+                            incident_id=binding.incident_id,
+                            conversation_id=target.id,
+                            created_at=binding.created_at,
+                        )
+                    )
+                await session.delete(binding)
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.conversation_id == source.id, OutboxRow.delivered_at.is_(None))
+                .values(conversation_id=target.id)
+            )
+
+    @staticmethod
+    async def _conversation(session: AsyncSession, ref: ConversationRef) -> ConversationRow | None:
+        return await session.scalar(
+            select(ConversationRow).where(
+                ConversationRow.transport == ref.transport.value,
+                ConversationRow.address == ref.address,
+            )
+        )
+
     async def acknowledge(
         self, actor: Actor, number: int, origin: ConversationRef | None
     ) -> Incident:
@@ -306,6 +372,8 @@ class IncidentService:
                     log.info(
                         "incident %s changed concurrently; retry %d", format_ref(number), attempt
                     )
+                    # Full jitter so a burst of writers to one incident spreads out.
+                    await asyncio.sleep(random.uniform(0, min(_BACKOFF_CAP, 0.005 * 2**attempt)))
             return await self._change_once(number, origin, mutate)
         except DomainError as exc:
             exc.params.setdefault("ref", format_ref(number))

@@ -13,6 +13,7 @@ class Passage:
     text: str
     score: float
     language: str = "en"
+    suspicious: bool = False  # the section held an HTML comment or read like an injection
 
     @property
     def citation(self) -> str:

@@ -41,6 +41,7 @@ class _Entry:
             text=self.document[offset:],
             score=score,
             language=str(self.metadata.get("language", "en")),
+            suspicious=bool(self.metadata.get("suspicious", False)),
         )
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from alembic import context
 
 import bot.storage.alert_models  # noqa: F401  (registers the alert and playbook tables)
-from bot.storage import slack_models  # noqa: F401  (registers Slack's tables on Base)
+from bot.storage import (
+    sla_models,  # noqa: F401  (clocks, notifications, leases)
+    slack_models,  # noqa: F401  (registers Slack's tables on Base)
+    telegram_models,  # noqa: F401  (Telegram topics and chats)
+    voice_models,  # noqa: F401  (voice notes and their drafts)
+)
 from bot.storage.models import Base
 
 connection = context.config.attributes.get("connection")

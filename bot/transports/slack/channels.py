@@ -111,6 +111,12 @@ class ChannelProvisioner:
         log.info("incident %s has channel %s", incident.ref, channel_id)
         return channel_id
 
+    async def invite_responders(self, incident: Incident) -> None:
+        """After an escalation: the new severity's responders join the channel too."""
+        known = await self._store.get(incident.number)
+        if known is not None and known.state == READY and known.channel_id:
+            await self._invite(known.channel_id, self.responders(incident.severity))
+
     async def _create(self, incident: Incident) -> tuple[str, str]:
         day = self._time.local(incident.declared_at).date()
         for attempt in range(1, NAME_ATTEMPTS + 1):

@@ -26,7 +26,7 @@ from bot.transports.slack.errors import (
     SlackUnavailable,
     from_code,
 )
-from bot.transports.slack.pacing import Pacer
+from bot.transports.slack.pacing import Pacer, PaceTooSlow
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,17 @@ class SlackClient:
         self._max_wait = max_wait
         self._response_prefix = response_url_prefix
         self._session: aiohttp.ClientSession | None = None
+        self._closing = False
 
     async def start(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
             self.web.session = self._session
+
+    def closing(self) -> None:
+        """Shutting down: a call that would wait for its pacing slot fails at once (as
+        transient, so the outbox keeps its message for the next start) instead."""
+        self._closing = True
 
     async def close(self) -> None:
         if self._session is not None:
@@ -116,7 +122,10 @@ class SlackClient:
         """Run one Web API method with pacing, bounded retries and translated errors."""
         channel = params.get("channel")
         for attempt in range(1, self._retries + 2):
-            await self.pacer.wait(method, channel)
+            try:
+                await self.pacer.wait(method, channel, at_most=0.5 if self._closing else None)
+            except PaceTooSlow as exc:
+                raise SlackUnavailable("shutting_down", method) from exc
             started = time.perf_counter()
             try:
                 if method in _READS:

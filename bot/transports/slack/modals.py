@@ -100,8 +100,9 @@ def declare_view(plan: Plan, language: str, origin_channel: str) -> View:
     return _modal(DECLARE, t("slack.modal.declare_title"), origin_channel, blocks, language)
 
 
-def text_view(callback: str, incident: Incident, language: str) -> View:
-    """The update form (callback UPDATE) or the root-cause form (callback RESOLVE)."""
+def text_view(callback: str, incident: Incident, language: str, channel: str = "") -> View:
+    """The update form (callback UPDATE) or the root-cause form (callback RESOLVE), opened
+    from a card in `channel`."""
     t = Catalog(language)
     if callback == RESOLVE:
         title, label = (
@@ -115,7 +116,7 @@ def text_view(callback: str, incident: Incident, language: str) -> View:
         )
     element = {"type": "plain_text_input", "multiline": True, "max_length": LIMITS["text"]}
     blocks = [_input("text", label, element)]
-    return _modal(callback, title, str(incident.number), blocks, language)
+    return _modal(callback, title, f"{incident.number}:{channel}", blocks, language)
 
 
 def _state(view: View) -> dict[str, Any]:
@@ -133,6 +134,11 @@ def read_declaration(view: View, language: str) -> Declaration | dict[str, str]:
     errors: dict[str, str] = {}
     if not title:
         errors["title"] = t("error.missing_text", field=t("slack.modal.title"))
+    elif len(title) > LIMITS["title"]:
+        limit, length = str(LIMITS["title"]), str(len(title))
+        errors["title"] = t(
+            "error.too_long", field=t("slack.modal.title"), limit=limit, length=length
+        )
     if severity is None:
         errors["severity"] = t("error.missing_severity")
     if errors or severity is None:
@@ -144,12 +150,12 @@ def read_declaration(view: View, language: str) -> Declaration | dict[str, str]:
     return Declaration(severity, title, departments, impact)
 
 
-def read_text(view: View, language: str) -> tuple[int, str] | dict[str, str]:
-    """The incident number and the text typed, or the error for the text field."""
+def read_text(view: View, language: str) -> tuple[int, str, str] | dict[str, str]:
+    """The incident number, the card's channel and the text typed, or the field's error."""
     text = (_state(view).get("text", {}).get("value") or "").strip()
-    metadata = str(view.get("private_metadata", ""))
-    if not text or not metadata.isdigit():
+    number, _, channel = str(view.get("private_metadata", "")).partition(":")
+    if not text or not number.isdigit():
         t = Catalog(language)
         field = "root_cause" if view.get("callback_id") == RESOLVE else "update_text"
         return {"text": t("error.missing_text", field=t(f"slack.modal.{field}"))}
-    return int(metadata), text
+    return int(number), channel, text[: LIMITS["text"]]

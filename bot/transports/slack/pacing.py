@@ -41,6 +41,12 @@ class PaceSettings:
         )
 
 
+class PaceTooSlow(Exception):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"next slot in {seconds:.1f}s")
+
+
 class Pacer:
     def __init__(
         self,
@@ -55,14 +61,19 @@ class Pacer:
         self._method_next: dict[str, float] = {}
         self._channel_next: dict[str, float] = {}
 
-    async def wait(self, method: str, channel: str | None = None) -> float:
-        """Sleep until `method` may run for `channel`; returns the seconds waited."""
+    async def wait(
+        self, method: str, channel: str | None = None, *, at_most: float | None = None
+    ) -> float:
+        """Sleep until `method` may run for `channel`; returns the seconds waited. With
+        `at_most`, a wait longer than that raises PaceTooSlow and reserves nothing."""
         now = self._clock()
         slot = self._method_next.get(method, now)
         per_channel = channel is not None and method in CHANNEL_METHODS
         if per_channel:
             slot = max(slot, self._channel_next.get(channel or "", now))
         slot = max(slot, now)
+        if at_most is not None and slot - now > at_most:
+            raise PaceTooSlow(slot - now)
         rate = self.settings.rates.get(method)
         if rate:
             self._method_next[method] = slot + 1 / rate

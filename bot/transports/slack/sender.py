@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.domain.enums import Transport
+from bot.domain.enums import EntryKind, Transport
 from bot.i18n import Catalog
 from bot.notify.outbox import OutboundMessage
 from bot.render.text import Renderer
@@ -20,15 +20,19 @@ from bot.transports.slack.text import mrkdwn
 
 log = logging.getLogger(__name__)
 
+ESCALATED_KIND = f"event.{EntryKind.ESCALATED.value}"
 
-async def post_text(client: SlackClient, channel: str, text: str) -> str:
+
+async def post_text(
+    client: SlackClient, channel: str, text: str, *, thread_ts: str | None = None
+) -> str:
     """Jamie's text as sections; if Slack refuses the blocks, the same text, plain."""
     fallback, blocks = message_blocks(text)
     try:
-        return await client.post(channel, fallback, blocks)
+        return await client.post(channel, fallback, blocks, thread_ts=thread_ts)
     except InvalidBlocks:
         log.warning("channel %s refused blocks; posting plain text", channel)
-        return await client.post(channel, fallback)
+        return await client.post(channel, fallback, thread_ts=thread_ts)
 
 
 class SlackSender:
@@ -63,6 +67,9 @@ class SlackSender:
             return
         if message.incident_number is not None:
             self._cards.touch(message.incident_number)
+            if message.kind == ESCALATED_KIND:
+                incident = await self._service.get(message.incident_number)
+                await self._provisioner.invite_responders(incident)
 
     async def _opened(self, digest: str, number: int) -> None:
         """Give the incident its channel (unless it has one) and announce it in the digest.

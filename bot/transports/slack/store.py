@@ -39,6 +39,7 @@ class ChannelStore:
     ) -> None:
         self._sessions = sessions
         self._now = clock
+        self._incident_of: dict[str, int | None] = {}
 
     async def get(self, incident: int) -> IncidentChannel | None:
         async with self._sessions() as session:
@@ -46,11 +47,16 @@ class ChannelStore:
             return _snapshot(row) if row else None
 
     async def incident_of(self, channel_id: str) -> int | None:
+        """The incident whose channel this is (remembered: a channel never changes incident,
+        and a new incident channel is recorded here when it is made)."""
+        if channel_id in self._incident_of:
+            return self._incident_of[channel_id]
         async with self._sessions() as session:
             found = await session.scalar(
                 select(SlackChannelRow.incident_id).where(SlackChannelRow.channel_id == channel_id)
             )
-            return int(found) if found is not None else None
+        self._incident_of[channel_id] = int(found) if found is not None else None
+        return self._incident_of[channel_id]
 
     async def claim(self, incident: int, hold: timedelta) -> bool:
         """Take the right to create the incident's channel: the first claim, or one whose
@@ -87,6 +93,8 @@ class ChannelStore:
 
     async def record(self, incident: int, **values: Any) -> None:
         """Set columns (state, channel_id, name, card_ts, error) of the incident's row."""
+        if values.get("channel_id"):
+            self._incident_of[str(values["channel_id"])] = incident
         async with self._sessions.begin() as session:
             await session.execute(
                 update(SlackChannelRow)

@@ -50,8 +50,9 @@ def mrkdwn(text: str) -> str:
 
 
 def plain(text: str) -> str:
-    """Jamie's text for a plain_text field (Slack shows it as is), broadcasts quieted."""
-    return quiet(text)
+    """Jamie's text for a plain_text field. Slack shows it as is and parses no mentions;
+    broadcasts are quieted anyway, and `<!` broken, in case a field's type ever changes."""
+    return quiet(text.replace("<!", "<" + WORD_JOINER + "!"))
 
 
 def clip(text: str, limit: int, escape: Callable[[str], str] = mrkdwn) -> str:

@@ -1,0 +1,1 @@
+"""Slack: incident channels, slash commands and live incident cards (see app.py)."""

@@ -1,0 +1,1 @@
+"""Voice notes to incident updates, for any transport: see notes.py."""
