@@ -18,6 +18,9 @@ from bot.commands.advice import AdviceDesk
 from bot.commands.directory import Directory
 from bot.commands.handler import CommandHandler
 from bot.commands.ports import Advisor, Assistant, PlaybookRef
+from bot.commands.words import CommandName
+from bot.domain.enums import Transport
+from bot.domain.incident import Incident
 from bot.i18n import normalise_language
 from bot.notify.dispatcher import Dispatcher, Sender
 from bot.plan import Plan, load_plan
@@ -113,6 +116,7 @@ class Jamie:
                 get_incident=partial(self.service.get, with_timeline=True),
                 on_outbox=self.dispatcher.poke,
             )  # fmt: skip
+            self.service.on_opened(self._suggest_for_alert_openings)
         self.playbooks = PlaybookDesk(
             self.sessions, self.plan, self.service, HookRunner(self.plan.hooks),
             clock=utcnow, on_outbox=self.dispatcher.poke,
@@ -144,6 +148,12 @@ class Jamie:
         self.telegram: TelegramTransport | None = None
         if settings.telegram is not None:
             self.telegram = self._wire_telegram(settings.telegram)
+
+    def _suggest_for_alert_openings(self, incident: Incident) -> None:
+        """Incidents Alertmanager opens get the same background root-cause suggestion as
+        those opened by a command (the command handler starts its own)."""
+        if self.advice is not None and incident.source is Transport.ALERTMANAGER:
+            self.advice.after(CommandName.OPEN, incident.number, "", None)
 
     def add_sender(self, sender: Sender) -> None:
         self.dispatcher.register(sender)

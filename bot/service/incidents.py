@@ -65,6 +65,7 @@ class IncidentService:
         self._interval_override = status_interval
         self._on_outbox = on_outbox or (lambda: None)
         self._opening_watchers: tuple[ConversationRef, ...] = ()
+        self._open_listeners: tuple[Callable[[Incident], None], ...] = ()
 
     def status_interval(self, severity: Severity) -> timedelta:
         return self._interval_override or self._plan.status_interval(severity)
@@ -158,7 +159,13 @@ class IncidentService:
         log.info("incident %s opened severity=%s via %s", snapshot.ref, severity, actor.transport)
         if told:
             self._on_outbox()
+        for listener in self._open_listeners:
+            listener(snapshot)
         return snapshot
+
+    def on_opened(self, listener: Callable[[Incident], None]) -> None:
+        """Call `listener` (which must not block) after each incident's opening is committed."""
+        self._open_listeners = (*self._open_listeners, listener)
 
     def announce_openings(self, conversation: ConversationRef) -> None:
         """Queue an `incident_opened` message to `conversation` for every incident opened from

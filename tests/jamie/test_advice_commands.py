@@ -220,3 +220,28 @@ async def test_follow_up_questions_share_memory_per_conversation_and_incident(
     assert advisor.threads == ["console:local:-", "console:local:INC-0001"]
     assert reply.text.startswith("Expand the pool [1].")
     assert reply.text.endswith("(written with fake)")
+
+
+async def test_an_incident_opened_by_alertmanager_gets_a_suggestion_too(tmp_path) -> None:
+    from bot.app import Jamie
+    from bot.domain.enums import Severity
+    from bot.domain.people import Actor
+    from bot.settings import Settings
+    from bot.storage.db import migrate
+
+    settings = Settings.from_env({"JAMIE_HOME": str(tmp_path), "JAMIE_MODELS": "none"})
+    migrate(settings.database_url)
+    advisor = FakeAdvisor()
+    jamie = Jamie(settings, assistant=advisor)
+    try:
+        assert jamie.advice is not None
+        alertmanager = Actor("Alertmanager", Transport.ALERTMANAGER, "alertmanager")
+        console = Actor("Ana", Transport.CONSOLE, "ana")
+        await jamie.service.open(alertmanager, severity=Severity.P1, title="DB pool exhausted")
+        await jamie.service.open(console, severity=Severity.P2, title="Slow UI")
+        await jamie.advice.wait()
+    finally:
+        await jamie.engine.dispose()
+
+    # The alert's incident got its brief; the console one waits for its command handler.
+    assert [brief.title for brief in advisor.briefs] == ["DB pool exhausted"]
