@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(minutes=5)
 BATCH = 50
+CONVERSATIONS_AT_ONCE = 8
 STATUS_KIND = "status_update"
 
 
@@ -58,11 +59,12 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the round, so a poke that arrives during it starts another.
+            self._wake.clear()
             try:
                 await self.deliver_pending()
             except Exception:
                 log.exception("outbox delivery round failed; retrying")
-            self._wake.clear()
             waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
@@ -88,12 +90,28 @@ class Dispatcher:
                     .limit(BATCH)
                 )
             ).all()
-        delivered = 0
-        blocked: set[int] = set()
         newest = _newest_status_updates([row for row, _, _ in rows])
-        for row, transport, address in rows:
-            if row.conversation_id in blocked:
-                continue
+        by_conversation: dict[int, list[tuple[OutboxRow, str, str]]] = {}
+        for item in rows:
+            by_conversation.setdefault(item[0].conversation_id, []).append(item)
+        # Conversations are delivered side by side (a platform's pacing in one channel must
+        # not hold up the others), each one strictly in order.
+        limit = asyncio.Semaphore(CONVERSATIONS_AT_ONCE)
+
+        async def one_conversation(items: list[tuple[OutboxRow, str, str]]) -> int:
+            async with limit:
+                return await self._deliver_in_order(items, newest, now)
+
+        counts = await asyncio.gather(*(one_conversation(i) for i in by_conversation.values()))
+        return sum(counts)
+
+    async def _deliver_in_order(
+        self, items: list[tuple[OutboxRow, str, str]],
+        newest: dict[tuple[int, int | None], int], now: datetime,
+    ) -> int:  # fmt: skip
+        """One conversation's rows, oldest first; a failure stops the rest until next round."""
+        delivered = 0
+        for row, transport, address in items:
             if (
                 row.kind == STATUS_KIND
                 and newest[(row.conversation_id, row.incident_id)] != row.id
@@ -102,10 +120,9 @@ class Dispatcher:
                 continue
             if not await self._claim(row.id, now):
                 continue
-            ok = await self._deliver(row, self._senders[transport], address)
-            delivered += int(ok)
-            if not ok:
-                blocked.add(row.conversation_id)
+            if not await self._deliver(row, self._senders[transport], address):
+                break
+            delivered += 1
         return delivered
 
     async def _supersede(self, outbox_id: int) -> None:
