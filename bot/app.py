@@ -92,7 +92,7 @@ class Jamie:
         self.language = normalise_language(settings.language or self.plan.default_language)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
-        self.time = TimeFormat(settings.timezone)
+        self.time = TimeFormat(settings.timezone or self.plan.timezone)
         self.renderer = Renderer(self.plan, self.time)
         self.dispatcher = Dispatcher(self.sessions, clock=utcnow)
         self.service = IncidentService(

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.plan import PlanError, load_plan
+from bot.plan.durations import format_duration
 from bot.settings import Settings, SettingsError
+from bot.web.server import WebServerError
 
 log = logging.getLogger("bot.cli")
 
@@ -57,7 +59,11 @@ async def _run_console(settings: Settings, stream: TextIO, *, web: bool = False)
     app.add_sender(ConsoleSender(output, app.time, app.language, clock=_utcnow))
     async with app:
         if web and settings.http_enabled:
-            await app.start_web()
+            try:
+                await app.start_web()
+            except WebServerError as exc:
+                # The console still works; webhooks (Slack, alerts) wait for a free port.
+                output.write_block(f"⚠️ {exc}")
         active = await app.service.list(active_only=True)
         greeting = Catalog(app.language)(
             "console.welcome", plan=app.plan.version, count=len(active)
@@ -91,7 +97,11 @@ async def _run_headless(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with app:
         if settings.http_enabled:
-            await app.start_web()
+            try:
+                await app.start_web()
+            except WebServerError as exc:
+                _out(f"jamie: {exc}", sys.stderr)
+                return 2
         log.info("serving without a console; stop with SIGTERM or Ctrl-C")
         await stop.wait()
     return 0
@@ -159,10 +169,11 @@ def cmd_plan(settings: Settings, args: argparse.Namespace) -> int:
     _out(f"{path}: valid plan {plan.version} for {plan.organisation}")
     for severity, policy in plan.severities.items():
         t = policy.targets
-        mitigation = t.mitigation or "-"
+        mitigation = format_duration(t.mitigation) if t.mitigation else "-"
         _out(
-            f"  {severity.value} {policy.name}: detect {t.detection}, respond {t.response}, "
-            f"mitigate {mitigation}, resolve {t.resolution}"
+            f"  {severity.value} {policy.name}: detect {format_duration(t.detection)}, "
+            f"respond {format_duration(t.response)}, mitigate {mitigation}, "
+            f"resolve {format_duration(t.resolution)}"
         )
     return 0
 

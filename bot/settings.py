@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
 from bot.plan.durations import parse_duration
 
@@ -232,6 +232,25 @@ def _voice_from_env(env: Mapping[str, str]) -> VoiceSettings:
     return VoiceSettings.model_validate(values)
 
 
+def _positive_duration(env: Mapping[str, str], name: str) -> timedelta:
+    value = parse_duration(env[name])
+    if value.total_seconds() < 1:
+        raise ValueError(f"{name}: must be at least 1s, got {env[name]!r}")
+    return value
+
+
+def _number(
+    env: Mapping[str, str], name: str, kind: type[int] | type[float], low: float, high: float
+) -> float:
+    try:
+        value = kind(env[name])
+    except ValueError as exc:
+        raise ValueError(f"{name}: {env[name]!r} is not a number") from exc
+    if not low <= value <= high:
+        raise ValueError(f"{name}: must be between {low:g} and {high:g}, got {env[name]!r}")
+    return value
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -240,7 +259,7 @@ class Settings(BaseModel):
     plan_path: Path
     knowledge_dir: Path
     index_dir: Path
-    timezone: str = "America/Sao_Paulo"
+    timezone: str | None = None  # None: the plan's `timezone` (America/Sao_Paulo)
     language: str | None = None
     status_interval: timedelta | None = None
     sweep_seconds: float = 2.0
@@ -259,11 +278,15 @@ class Settings(BaseModel):
 
     @field_validator("timezone")
     @classmethod
-    def _zone_exists(cls, value: str) -> str:
+    def _zone_exists(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (e.g. America/Sao_Paulo)") from exc
+            raise ValueError(
+                f"JAMIE_TIMEZONE: unknown time zone {value!r} (e.g. America/Sao_Paulo)"
+            ) from exc
         return value
 
     @classmethod
@@ -276,7 +299,7 @@ class Settings(BaseModel):
             "plan_path": Path(env.get("JAMIE_PLAN", REPO_ROOT / "deploy" / "plan.yaml")),
             "knowledge_dir": Path(env.get("JAMIE_KNOWLEDGE_DIR", REPO_ROOT / "knowledge")),
             "index_dir": Path(env.get("JAMIE_INDEX_DIR", home / "chroma")),
-            "timezone": env.get("JAMIE_TIMEZONE", "America/Sao_Paulo"),
+            "timezone": env.get("JAMIE_TIMEZONE") or None,
             "language": env.get("JAMIE_LANGUAGE") or None,
             "console_user": env.get("JAMIE_CONSOLE_USER") or env.get("USER") or "local",
             "log_level": env.get("JAMIE_LOG_LEVEL", "INFO").upper(),
@@ -286,16 +309,23 @@ class Settings(BaseModel):
         }
         try:
             if "JAMIE_STATUS_INTERVAL" in env:
-                values["status_interval"] = parse_duration(env["JAMIE_STATUS_INTERVAL"])
+                values["status_interval"] = _positive_duration(env, "JAMIE_STATUS_INTERVAL")
             if "JAMIE_HTTP_PORT" in env:
-                values["http_port"] = int(env["JAMIE_HTTP_PORT"])
+                values["http_port"] = _number(env, "JAMIE_HTTP_PORT", int, 0, 65535)
             if "JAMIE_SWEEP_SECONDS" in env:
-                values["sweep_seconds"] = float(env["JAMIE_SWEEP_SECONDS"])
+                values["sweep_seconds"] = _number(env, "JAMIE_SWEEP_SECONDS", float, 0.05, 3600)
             values["slack"] = _slack_from_env(env)
             values["telegram"] = _telegram_from_env(env)
             values["voice"] = _voice_from_env(env)
             values.update(_alerts_from_env(env))
             values["notify"] = _notify_from_env(env)
             return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: "
+                + err["msg"].removeprefix("Value error, ")
+                for err in exc.errors()
+            )
+            raise SettingsError(f"invalid setting: {problems}") from exc
         except ValueError as exc:
             raise SettingsError(f"invalid setting: {exc}") from exc

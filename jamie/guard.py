@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jamie.knowledge.safety import looks_like_injection
-from jamie.knowledge.text import fold_accents, search_terms
+from jamie.knowledge.text import STOPWORDS, fold_accents, search_terms, tokenize
 from jamie.privacy import SecretScrubber
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ _SETTINGS = re.compile(
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKUP = re.compile(r"</?[a-z]+\b[^>]*>|[‹›]|\bsource=|\bid=\"", re.IGNORECASE)
 MIN_OVERLAP = 0.34
+MIN_CONTENT_WORDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,8 @@ class OutputGuard:
             return "settings_or_secrets"
         if self._scrub(sentence) != sentence:
             return "secret_shaped"
+        if grounded and len(_content_words(sentence)) < MIN_CONTENT_WORDS:
+            return "too_thin"  # numbering, timestamps, fragments: "1. 2. 3. The"
         if grounded and not _overlaps(sentence, sources):
             return "not_grounded"
         return None
@@ -92,10 +95,11 @@ class OutputGuard:
         kept: list[str] = []
         dropped: dict[str, int] = {}
         seen: list[set[str]] = []
-        for sentence in _SENTENCES.split(text.strip()):
-            if not sentence.strip():
-                continue
+        sentences = [s for s in _SENTENCES.split(text.strip()) if s.strip()]
+        for position, sentence in enumerate(sentences):
             reason = self.problem(sentence, joined, grounded=grounded)
+            if reason is None and position == len(sentences) - 1 and _unfinished(sentence):
+                reason = "unfinished"  # cut off by the token budget mid-sentence
             terms = set(search_terms(sentence))
             if reason is None and any(_similar(terms, earlier) for earlier in seen):
                 reason = "repeated"  # small models loop; say it once
@@ -113,9 +117,22 @@ def _similar(one: set[str], other: set[str]) -> bool:
     return bool(one) and len(one & other) / len(one | other) >= 0.8
 
 
+def _content_words(sentence: str) -> set[str]:
+    return {t for t in search_terms(sentence) if len(t) > 2 and t.isalpha()}
+
+
+def _unfinished(sentence: str) -> bool:
+    """Cut off mid-sentence: no closing punctuation and a last word that cannot end one
+    ("…de uma P", "…of the"). Short phrases such as a ranked reason need no full stop."""
+    if sentence.rstrip().endswith((".", "!", "?", ":", ")", "”", '"', "»")):
+        return False
+    words = tokenize(sentence)
+    return not words or len(words[-1]) <= 2 or words[-1] in STOPWORDS
+
+
 def _overlaps(sentence: str, sources: str) -> bool:
     terms = {t for t in search_terms(sentence) if len(t) > 2 and not t.isdigit()}
     if not terms:
-        return True
+        return False
     known = set(search_terms(sources))
     return len(terms & known) / len(terms) >= MIN_OVERLAP

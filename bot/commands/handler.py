@@ -154,7 +154,10 @@ class CommandHandler:
 
     def _usage(self, exc: ParseError, language: str) -> Reply:
         t = Catalog(language)
-        lines = [t(exc.key, **exc.params)]
+        params = dict(exc.params)
+        if "field" in params and t.has(f"field.{params['field']}"):
+            params["field"] = t(f"field.{params['field']}")
+        lines = [t(exc.key, **params)]
         if exc.command is not None:
             lines.append(f"{t('help.usage_prefix')} {t(f'help.{exc.command.value}')}")
         return Reply("\n".join(lines), language, ok=False, command=exc.command)
@@ -168,6 +171,16 @@ class CommandHandler:
             params["status"] = t(f"state.{exc.params['status']}")
         if isinstance(exc, SeverityUnchanged) and exc.params.get("limit"):
             return t("error.severity_limit", **params)
+        if isinstance(exc, SeverityUnchanged) and exc.params.get("wrong_direction"):
+            other = (
+                CommandName.DOWNGRADE
+                if command.name is CommandName.ESCALATE
+                else CommandName.ESCALATE
+            )
+            return t(
+                "error.severity_direction", ref=params["ref"], severity=params["severity"],
+                wanted=params["wanted"], other=primary_word(other, language),
+            )  # fmt: skip
         if isinstance(exc, AmbiguousIncident):
             candidates = params.get("candidates", "")
             if not candidates:

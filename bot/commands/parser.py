@@ -202,6 +202,8 @@ def _parse_ask(name: CommandName, lang: str | None, rest: list[str]) -> Command:
 
 def _parse_help(name: CommandName, lang: str | None, rest: list[str]) -> Command:
     topic = lookup(rest[0]) if rest else None
+    if rest and topic is None:
+        raise ParseError("error.unknown_command", word=rest[0][:40])
     return Command(name=name, language=lang, topic=topic[0] if topic else None)
 
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from bot.alerts.policy import AlertPolicy
 from bot.domain.enums import Role, Severity, Stage
@@ -25,6 +33,12 @@ class Channel(StrEnum):
     PAGING = "paging"
     CHAT = "chat"
     BROADCAST = "broadcast"
+
+
+def _at_least_one_second(value: timedelta) -> timedelta:
+    if value.total_seconds() < 1:
+        raise ValueError("an interval must be at least 1s")
+    return value
 
 
 class _Strict(BaseModel):
@@ -75,6 +89,12 @@ class SeverityPolicy(_Strict):
     escalation: list[EscalationStep] = Field(default_factory=list)
     breach: list[BreachTier] = Field(default_factory=list, description="tiers paged on breach")
     status_update_every: Duration | None = None
+
+    @field_validator("status_update_every")
+    @classmethod
+    def _interval_positive(cls, value: timedelta | None) -> timedelta | None:
+        return None if value is None else _at_least_one_second(value)
+
     business_hours_only: bool = False
 
 
@@ -164,6 +184,11 @@ class Playbook(_Strict):
 class StatusUpdates(_Strict):
     every: Duration = timedelta(minutes=5)
 
+    @field_validator("every")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        return _at_least_one_second(value)
+
 
 class Paging(_Strict):
     """A page to a person on an urgent channel repeats until they acknowledge it."""
@@ -185,6 +210,23 @@ class Plan(_Strict):
     organisation: str
     timezone: str = "America/Sao_Paulo"
     default_language: str = "pt-BR"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. America/Sao_Paulo)") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in ("pt-BR", "en"):
+            raise ValueError(f"{value!r} is not supported: use pt-BR or en")
+        return value
+
     severities: dict[Severity, SeverityPolicy]
     status_updates: StatusUpdates = StatusUpdates()
     contacts: dict[str, Contact]

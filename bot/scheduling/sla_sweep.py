@@ -324,13 +324,14 @@ class ClockSweep:
             now=now,
             payload={"severity": incident.severity.value},
         )
-        text = self._writer.sent(sent_key, reach.queued, self._default())
+        # The timeline says "sent" only for people something was queued for.
+        text = self._writer.sent(sent_key, reach.queued, self._default()) if reach.queued else ""
         tail = self._writer.paged({}, reach.unreachable, self._default())
         await journal.note(
             session,
             incident.number,
             now=now,
-            text=f"{text}\n{tail}" if tail else text,
+            text="\n".join(part for part in (text, tail) if part),
             event=item.kind.value,
             data={"item": item.key, **_reach_data(reach)},
         )

@@ -290,8 +290,12 @@ class IncidentService:
             wanted = target or (current.raised() if raise_it else current.lowered())
             if wanted is None:
                 raise SeverityUnchanged(severity=current.value, limit=True)
-            if wanted == current or (wanted.rank < current.rank) != raise_it:
+            if wanted == current:
                 raise SeverityUnchanged(severity=current.value, wanted=wanted.value)
+            if (wanted.rank < current.rank) != raise_it:
+                raise SeverityUnchanged(
+                    severity=current.value, wanted=wanted.value, wrong_direction=True
+                )
             row.severity = wanted.value
             row.severity_since = now
             sooner = now + self.status_interval(wanted)

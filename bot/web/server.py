@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 log = logging.getLogger(__name__)
+
+
+class WebServerError(Exception):
+    """The HTTP server could not start; the message names the address and the fix."""
 
 
 class WebServer:
@@ -27,11 +33,16 @@ class WebServer:
         return int(self._server.config.port)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve(), name="http")
+        """Listen, or raise WebServerError naming the address (uvicorn exits on bind errors)."""
+        self._task = asyncio.create_task(_quiet_exit(self._server.serve()), name="http")
         while not self._server.started:
             if self._task.done():
-                await self._task  # raises the bind error
-                raise RuntimeError("web server stopped before starting")
+                self._task = None
+                config = self._server.config
+                raise WebServerError(
+                    f"cannot listen on {config.host}:{config.port} (in use?): set "
+                    "JAMIE_HTTP_PORT to a free port, or JAMIE_HTTP=off"
+                )
             await asyncio.sleep(0.02)
         log.info("http listening on %s:%d", self._server.config.host, self.port)
 
@@ -48,3 +59,11 @@ class WebServer:
         except TimeoutError:
             self._task.cancel()
         self._task = None
+
+
+async def _quiet_exit(serving: Coroutine[Any, Any, None]) -> None:
+    """uvicorn calls sys.exit when it cannot bind; keep that inside the task."""
+    try:
+        await serving
+    except SystemExit:
+        log.warning("http server exited during start-up")

@@ -156,7 +156,7 @@ async def test_unknown_incident_is_a_refusal_that_points_to_the_list(
     [
         (
             "resolve INC-0001",
-            "The text is missing (root_cause).\nUsage: resolve [INC-n] <root cause> — close the incident",  # noqa: E501
+            "The text is missing (root cause).\nUsage: resolve [INC-n] <root cause> — close the incident",  # noqa: E501
         ),
         (
             "abrir P9 Queda",

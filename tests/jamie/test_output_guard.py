@@ -50,3 +50,25 @@ def test_command_spans_are_found_in_backticks_shell_lines_and_prose() -> None:
 
     assert {"kubectl get pods", "psql -c 'select 1'"} <= found
     assert any(span.startswith("reboot now") and "pkill -9" in span for span in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2022-01-01 11:14:52.247.19: 1. 2022-01-0", "too_thin"),
+        ("1. 2. 3. 4. The", "too_thin"),
+        ("Expand the connection pool and run the database health of the", "unfinished"),
+        ("Expand the connection pool of the database server for a P", "unfinished"),
+    ],
+)
+def test_fragments_a_small_model_leaves_are_dropped(text: str, reason: str) -> None:
+    checked = OutputGuard().check(text, SOURCES)
+
+    assert checked.text == ""
+    assert reason in checked.dropped
+
+
+def test_a_short_ranked_reason_without_a_full_stop_is_kept() -> None:
+    reason = "expand the connection pool before database health diagnostics"
+
+    assert OutputGuard().check(reason, SOURCES).text == reason
