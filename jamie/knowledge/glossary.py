@@ -98,6 +98,21 @@ PT_TO_EN: dict[str, tuple[str, ...]] = {
     "contato": ("contact",),
     "contatos": ("contacts",),
     "telefone": ("phone",),
+    # Numbers written as words, in either language, match the digits the runbooks use.
+    "one": ("1",),
+    "two": ("2",),
+    "three": ("3",),
+    "four": ("4",),
+    "five": ("5",),
+    "fifteen": ("15",),
+    "thirty": ("30",),
+    "dois": ("2",),
+    "duas": ("2",),
+    "tres": ("3",),
+    "quatro": ("4",),
+    "cinco": ("5",),
+    "quinze": ("15",),
+    "trinta": ("30",),
 }
 
 
