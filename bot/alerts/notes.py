@@ -12,14 +12,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.enums import EntryKind
-from bot.domain.people import Actor, ConversationRef
-from bot.i18n import normalise_language
-from bot.notify.outbox import enqueue
-from bot.storage.models import BindingRow, ConversationRow, TimelineRow
+from bot.domain.people import Actor
+from bot.notify.outbox import post_to_followers
+from bot.storage.models import TimelineRow
 
 Render = Callable[[str], str]
 
@@ -42,35 +40,5 @@ async def note(
     return entry
 
 
-async def post(
-    session: AsyncSession, incident_id: int, *, key: str, kind: str, render: Render,
-    now: datetime, default_language: str, skip: ConversationRef | None = None,
-    payload: dict[str, Any] | None = None,
-) -> bool:  # fmt: skip
-    """Queue `render(language)` for every conversation following the incident (but `skip`);
-    `key` makes it idempotent. True when anything was queued."""
-    query = (
-        select(ConversationRow)
-        .join(BindingRow, BindingRow.conversation_id == ConversationRow.id)
-        .where(BindingRow.incident_id == incident_id)
-        .order_by(ConversationRow.id)
-    )
-    added = False
-    for conv in (await session.scalars(query)).all():
-        if skip is not None and (conv.transport, conv.address) == (
-            skip.transport.value,
-            skip.address,
-        ):
-            continue
-        language = normalise_language(conv.language, default_language)
-        added |= await enqueue(
-            session,
-            dedupe_key=f"{key}:{conv.id}"[:200],
-            conversation_id=conv.id,
-            incident_id=incident_id,
-            kind=kind,
-            text=render(language),
-            now=now,
-            payload=payload,
-        )
-    return added
+# Posting to the incident's conversations is shared with the rest of Jamie.
+post = post_to_followers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import ConversationRef
-from bot.storage.models import ConversationRow, OutboxRow
+from bot.i18n import normalise_language
+from bot.storage.models import BindingRow, ConversationRow, OutboxRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +83,37 @@ async def enqueue(
         .returning(OutboxRow.id)
     )
     return added is not None
+
+
+async def post_to_followers(
+    session: AsyncSession, incident_id: int, *, key: str, kind: str, render: Callable[[str], str],
+    now: datetime, default_language: str, skip: ConversationRef | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:  # fmt: skip
+    """Queue `render(language)` for every conversation following the incident (but `skip`);
+    `key` makes it idempotent. True when anything was queued."""
+    query = (
+        select(ConversationRow)
+        .join(BindingRow, BindingRow.conversation_id == ConversationRow.id)
+        .where(BindingRow.incident_id == incident_id)
+        .order_by(ConversationRow.id)
+    )
+    added = False
+    for conv in (await session.scalars(query)).all():
+        if skip is not None and (conv.transport, conv.address) == (
+            skip.transport.value,
+            skip.address,
+        ):
+            continue
+        language = normalise_language(conv.language, default_language)
+        added |= await enqueue(
+            session,
+            dedupe_key=f"{key}:{conv.id}"[:200],
+            conversation_id=conv.id,
+            incident_id=incident_id,
+            kind=kind,
+            text=render(language),
+            now=now,
+            payload=payload,
+        )
+    return added
