@@ -17,7 +17,8 @@ from bot.domain.incident import parse_ref
 MAX_INPUT = 4000
 LIMITS = {"title": 200, "text": 2000, "question": 500, "person": 120}
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "«": '"', "»": '"'})
+# Typographic quotes as phones type them, mapped to the two ASCII ones.
+_QUOTES = str.maketrans(dict.fromkeys("“”„«»", '"') | dict.fromkeys("‘’", "'"))
 _DEPT_KEYS = {
     "dept", "depts", "department", "departments", "depto", "deptos",
     "departamento", "departamentos", "setor", "setores",

@@ -73,14 +73,19 @@ async def enqueue(
         "available_at": now,
         "attempts": 0,
     }
+    return await insert_once(session, OutboxRow, values)
+
+
+async def insert_once(session: AsyncSession, table: Any, values: dict[str, Any]) -> bool:
+    """Insert a row unless one with the same `dedupe_key` exists; True when inserted."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports rowcount -1 for this statement, which
-    # made every enqueue look like an insertion on PostgreSQL.
+    # made every duplicate look like an insertion on PostgreSQL.
     added = await session.scalar(
-        insert(OutboxRow)
+        insert(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxRow.id)
+        .returning(table.id)
     )
     return added is not None
 

@@ -293,7 +293,10 @@ async def test_labels_and_annotations_with_accents_and_emoji_are_kept_as_sent(
         "setor": "Cardiologia – UTI",
         "jamie_departments": "uti",
     }
-    annotations = {"summary": "Latência acima de 100 ms na UTI 🚑", "descrição": "ação: verificar"}
+    annotations = {
+        "summary": "Latência acima de 100 ms na UTI 🚑",
+        "descrição": "ação: verificar",
+    }
     a = am.alert("LatênciaDeRede", labels=labels, annotations=annotations)
 
     await deliver(running, am.notification("LatênciaDeRede", a))

@@ -50,7 +50,8 @@ async def said_ok(app: App, text: str, ctx: Context = AT_CONSOLE) -> Reply:
         (
             "abrir P1 Mac Studio lento",
             "pt-BR",
-            "🚨 INC-0001 aberto como P1 · CRÍTICO (degradação significativa): Mac Studio lento",
+            "🚨 INC-0001 aberto como P1 · CRÍTICO (degradação significativa): "
+            + "Mac Studio lento",
         ),
     ],
 )
@@ -65,7 +66,11 @@ async def test_open_replies_in_the_language_of_the_command_word(
 @pytest.mark.parametrize(
     ("typed", "language", "text"),
     [
-        ("ack INC-0001", "en", "👀 INC-0001 acknowledged by Ana (0s after detection; target 5m)."),
+        (
+            "ack INC-0001",
+            "en",
+            "👀 INC-0001 acknowledged by Ana (0s after detection; target 5m).",
+        ),
         (
             "reconhecer INC-0001",
             "pt-BR",
@@ -156,7 +161,8 @@ async def test_unknown_incident_is_a_refusal_that_points_to_the_list(
     [
         (
             "resolve INC-0001",
-            "The text is missing (root cause).\nUsage: resolve [INC-n] <root cause> — close the incident",  # noqa: E501
+            "The text is missing (root cause).\n"
+            "Usage: resolve [INC-n] <root cause> — close the incident",
         ),
         (
             "abrir P9 Queda",
@@ -357,10 +363,12 @@ async def test_full_incident_story_through_commands(app: App, clock: FakeClock) 
         "Linha do tempo de INC-0001 (horários em America/Sao_Paulo):",
         "  02/03/2026 12:00 · declarado P1: Mac Studio unresponsive — Ana (console)",
         "  02/03/2026 12:03 · reconhecido — Ana (console)",
-        "  02/03/2026 12:05 · escalado de P1 para P0: all four departments affected — Ana (console)",  # noqa: E501
+        "  02/03/2026 12:05 · escalado de P1 para P0: all four departments affected"
+        " — Ana (console)",
         "  02/03/2026 12:09 · atualização: fallback GCP ativo — Ana (console)",
         "  02/03/2026 12:15 · mitigado: traffic served from GCP — Ana (console)",
-        "  02/03/2026 12:55 · resolvido; causa raiz: power supply failure; unit replaced — Ana (console)",  # noqa: E501
+        "  02/03/2026 12:55 · resolvido; causa raiz: power supply failure; unit replaced"
+        " — Ana (console)",
         "  02/03/2026 13:05 · reaberto: fans failing again — Ana (console)",
         "  02/03/2026 13:06 · comandante agora é bruno — Ana (console)",
     ]

@@ -318,7 +318,10 @@ def test_message_longer_than_the_input_limit_is_refused_before_parsing() -> None
         ("open P1 «Mac Studio» down", "Mac Studio down"),
         ("update INC-1 “it's fine”", "it's fine"),
         ("update INC-1 it’s back", "it's back"),
-        ("atualizar INC-1 serviço de emergência normalizado", "serviço de emergência normalizado"),
+        (
+            "atualizar INC-1 serviço de emergência normalizado",
+            "serviço de emergência normalizado",
+        ),
         ("update INC-1 🔥 db on fire 🔥", "🔥 db on fire 🔥"),
     ],
 )

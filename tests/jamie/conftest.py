@@ -1,7 +1,6 @@
-"""Fixtures for Jamie's library tests: no network, and runbook files written on the spot."""
+"""Fixtures for Jamie's library tests: runbook files written on the spot (the network ban
+is the suite-wide `forbid_network` in tests/conftest.py)."""
 
-import ipaddress
-import socket
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -9,30 +8,6 @@ from pathlib import Path
 import pytest
 
 WriteRunbook = Callable[..., Path]
-
-
-@pytest.fixture(autouse=True)
-def forbid_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any connection outside loopback (or a Unix socket) fails the test."""
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def check(address: object) -> None:
-        if isinstance(address, tuple):
-            host = str(address[0])
-            if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
-                raise AssertionError(f"test tried to reach {host}: only loopback is allowed")
-
-    def connect(self: socket.socket, address: object) -> None:
-        check(address)
-        real_connect(self, address)  # type: ignore[arg-type]
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        check(address)
-        return real_connect_ex(self, address)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 @pytest.fixture

@@ -108,7 +108,8 @@ async def test_rca_replies_with_ranked_hypotheses_marked_as_a_suggestion(sqlite_
     assert reply.ok
     assert reply.text.splitlines() == [
         "🧠 Suggestion for INC-0001 — Jamie takes no action; a person decides.",
-        "Matching playbook: database_connection_issues — Database connection pool exhaustion (P1)",
+        "Matching playbook: database_connection_issues — "
+        + "Database connection pool exhaustion (P1)",
         "Possible causes, most likely first:",
         "1. Database connection pool exhaustion",
         "   Next diagnostic step: Database health diagnostics",

@@ -38,7 +38,10 @@ def translator(reply: str) -> Translator:
 
 
 async def test_a_good_translation_restores_every_protected_term() -> None:
-    reply = "⟦1⟧ is still ⟦2⟧: the ⟦3⟧ fallback has been active in the ⟦4⟧ since ⟦5⟧, latency ⟦6⟧."
+    reply = (
+        "⟦1⟧ is still ⟦2⟧: the ⟦3⟧ fallback has been active "
+        + "in the ⟦4⟧ since ⟦5⟧, latency ⟦6⟧."
+    )
 
     result = await translator(reply).translate(UPDATE, target_language="en")
 
@@ -72,7 +75,8 @@ FIELDS = {
 async def test_the_p0_alert_template_marks_untranslated_free_text() -> None:
     notice = await compose_notice(NoticeKind.P0_ALERT, "en", FIELDS)
 
-    assert notice.subject == "🚨 CRITICAL EMERGENCY: Medical AI Platform — P0 incident INC-0042"
+    subject = "🚨 CRITICAL EMERGENCY: Medical AI Platform — P0 incident INC-0042"
+    assert notice.subject == subject
     assert "Severity: P0 - Apocalypse" in notice.body
     assert "Impact: [Portuguese] UTI sem o assistente de IA" in notice.body
     assert "Next update: 14:40" in notice.body

@@ -242,7 +242,11 @@ class TelegramDouble:
     def called(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
-    def sent_to(self, chat: int, thread: int | None = ...) -> list[Sent]:  # type: ignore[assignment]
+    def sent_to(
+        self,
+        chat: int,
+        thread: int | None = ...,  # type: ignore[assignment]
+    ) -> list[Sent]:
         return [
             m for m in self.messages.values()
             if m.chat == chat and (thread is ... or m.thread == thread)

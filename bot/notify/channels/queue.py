@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import normalise_language
+from bot.notify.outbox import insert_once
 from bot.plan.model import Channel, Plan
 from bot.storage.sla_models import NotificationRow
 
@@ -99,14 +98,7 @@ async def enqueue_notification(
         "available_at": now,
         "attempts": 0,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    added = await session.scalar(
-        insert(NotificationRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(NotificationRow.id)
-    )
-    return added is not None
+    return await insert_once(session, NotificationRow, values)
 
 
 async def notify_people(
